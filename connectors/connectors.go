@@ -1,0 +1,131 @@
+// Package connectors is the storage × format SPI. A FileSystem knows
+// bytes and nothing of formats; a Format reads files it is handed and
+// never sees a URL scheme. Scans ask for projected columns, per-column
+// value ranges (domains) and a limit; formats use the domains to skip
+// row groups, pages or files, and the engine re-applies the exact
+// filter afterwards.
+package connectors
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// FileInfo describes one file.
+type FileInfo struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+}
+
+// File is an open file: ranged reads plus its size.
+type File interface {
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+// FileSystem is the small storage interface (local, S3, HDFS).
+type FileSystem interface {
+	// Open opens a file for ranged reads.
+	Open(ctx context.Context, path string) (File, error)
+	// Stat describes one file.
+	Stat(ctx context.Context, path string) (FileInfo, error)
+	// List lists the files below a directory/prefix, recursively, in
+	// lexical order. Hidden files (starting with '.' or '_') are skipped.
+	List(ctx context.Context, prefix string) ([]FileInfo, error)
+}
+
+// Split is the unit of parallel work (a morsel): a whole file, a set of
+// Parquet row groups, or a byte range of a text file.
+type Split struct {
+	File FileInfo
+	// RowGroups lists Parquet row groups of this split (nil = whole file).
+	RowGroups []int
+	// Offset and Length delimit a byte range of a splittable text file;
+	// Length 0 means to the end of the file.
+	Offset, Length int64
+	// Rows is the estimated number of rows (-1 unknown).
+	Rows int64
+}
+
+// Range is a closed interval of values a column must fall in, in the
+// column's Go representation (int64 for integers, decimals (unscaled),
+// dates (days) and timestamps (micros); float64; string; bool). A nil
+// bound is unbounded. Values, when set, is an exact set (from = or IN).
+// AllowNull reports whether NULL rows may match.
+type Range struct {
+	Column    int
+	Min, Max  any
+	Values    []any
+	AllowNull bool
+}
+
+// ScanRequest is what a scan asks of a format for one split.
+type ScanRequest struct {
+	// Schema is the table's full schema; Columns are the indices of the
+	// columns to read, in output order.
+	Schema  *arrow.Schema
+	Columns []int
+	// Ranges may be used to skip data; they are not exact filters.
+	Ranges []Range
+	// Limit > 0 allows the reader to stop early.
+	Limit int64
+	// BatchSize is the preferred number of rows per batch.
+	BatchSize int
+	Mem       memory.Allocator
+	Stats     *ScanStats
+	// Options are format options (delimiter, header, ...) from the table.
+	Options map[string]string
+}
+
+// ScanStats counts what scans read. All fields are updated atomically.
+type ScanStats struct {
+	BytesScanned     atomic.Int64
+	FilesScanned     atomic.Int64
+	RowGroupsTotal   atomic.Int64
+	RowGroupsScanned atomic.Int64
+	RowsScanned      atomic.Int64
+	SplitsTotal      atomic.Int64
+	SplitsDone       atomic.Int64
+}
+
+// BatchReader yields record batches. Next returns (nil, io.EOF) at the
+// end. The caller owns each returned batch and must Release it.
+type BatchReader interface {
+	Next(ctx context.Context) (arrow.RecordBatch, error)
+	Close() error
+}
+
+// Format reads one file format.
+type Format interface {
+	Name() string
+	// InferSchema reads the schema of a file (Parquet footer, CSV header).
+	InferSchema(ctx context.Context, fs FileSystem, file FileInfo, opts map[string]string) (*arrow.Schema, error)
+	// Splits cuts a file into splits. targetRows is a hint.
+	Splits(ctx context.Context, fs FileSystem, file FileInfo, opts map[string]string) ([]Split, error)
+	// Open reads one split. Output batches have the requested columns,
+	// in request order, with the table's types.
+	Open(ctx context.Context, fs FileSystem, split Split, req *ScanRequest) (BatchReader, error)
+}
+
+// Table is something a scan reads: a file table (FileSystem × Format over
+// a location) or a federated table.
+type Table interface {
+	// Name is the qualified name shown in EXPLAIN.
+	Name() string
+	Schema() *arrow.Schema
+	// Splits lists the table's splits. Ranges may prune files or row
+	// groups; req.Stats receives the totals (files, row groups).
+	Splits(ctx context.Context, req *ScanRequest) ([]Split, error)
+	// Open reads one split.
+	Open(ctx context.Context, split Split, req *ScanRequest) (BatchReader, error)
+	// Estimate returns the estimated row count and byte size (-1 unknown),
+	// from metadata only.
+	Estimate(ctx context.Context) (rows, bytes int64)
+}
