@@ -44,7 +44,7 @@ var arithOps = []arithOp{
 	{"Mul", "number", "out[j] = x * y"},
 	{"AddChk", "signed", "r := x + y; out[j] = r; ovf |= (r ^ x) & (r ^ y)"},
 	{"SubChk", "signed", "r := x - y; out[j] = r; ovf |= (x ^ y) & (r ^ x)"},
-	{"MulChkNarrow", "narrow", "r := int64(x) * int64(y); out[j] = T(r); ovf |= T(r ^ int64(T(r))) | T((r^int64(T(r)))>>32)"},
+	{"MulChkNarrow", "narrow", "r := int64(x) * int64(y); out[j] = T(r); d := r ^ int64(T(r)); ovf |= T((d | -d) >> 63)"},
 	{"MulMaybe", "~int64", "out[j] = x * y; ovf |= (x + (1 << 31)) | (y + (1 << 31))"},
 }
 

@@ -878,7 +878,8 @@ func arithMulChkNarrowVV[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[j], b[j]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -889,7 +890,8 @@ func arithMulChkNarrowSS[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[asel[j]], b[bsel[j]]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -900,7 +902,8 @@ func arithMulChkNarrowVS[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[j], b[bsel[j]]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -911,7 +914,8 @@ func arithMulChkNarrowSV[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[asel[j]], b[j]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -922,7 +926,8 @@ func arithMulChkNarrowVC[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[j], cb
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -933,7 +938,8 @@ func arithMulChkNarrowSC[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := a[asel[j]], cb
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -944,7 +950,8 @@ func arithMulChkNarrowCV[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := ca, b[j]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
@@ -955,7 +962,8 @@ func arithMulChkNarrowCS[T narrow](out, a, b []T, asel, bsel []int32, ca, cb T) 
 		x, y := ca, b[bsel[j]]
 		r := int64(x) * int64(y)
 		out[j] = T(r)
-		ovf |= T(r^int64(T(r))) | T((r^int64(T(r)))>>32)
+		d := r ^ int64(T(r))
+		ovf |= T((d | -d) >> 63)
 	}
 	return ovf
 }
