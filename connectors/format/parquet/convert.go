@@ -36,17 +36,17 @@ const (
 type opKind uint8
 
 const (
-	opBool       opKind = iota // BOOLEAN -> BOOLEAN
-	opIntCast                  // integer -> integer/date of the same or wider width
-	opDec64                    // integer or decimal -> Decimal64 (rescaled)
-	opDec128                   // integer or decimal -> Decimal128 (rescaled)
-	opFloat                    // integer, decimal or float -> FLOAT/DOUBLE
-	opTs                       // INT64 timestamp or INT32 date -> TIMESTAMP(us)
-	opI96                      // INT96 -> TIMESTAMP(us)
-	opString                   // BYTE_ARRAY / FIXED -> VARCHAR
-	opBytesDec64               // big-endian decimal bytes -> Decimal64
-	opBytesDec128              // big-endian decimal bytes -> Decimal128
-	opBytesFloat               // big-endian decimal bytes -> DOUBLE/FLOAT
+	opBool        opKind = iota // BOOLEAN -> BOOLEAN
+	opIntCast                   // integer -> integer/date of the same or wider width
+	opDec64                     // integer or decimal -> Decimal64 (rescaled)
+	opDec128                    // integer or decimal -> Decimal128 (rescaled)
+	opFloat                     // integer, decimal or float -> FLOAT/DOUBLE
+	opTs                        // INT64 timestamp or INT32 date -> TIMESTAMP(us)
+	opI96                       // INT96 -> TIMESTAMP(us)
+	opString                    // BYTE_ARRAY / FIXED -> VARCHAR
+	opBytesDec64                // big-endian decimal bytes -> Decimal64
+	opBytesDec128               // big-endian decimal bytes -> Decimal128
+	opBytesFloat                // big-endian decimal bytes -> DOUBLE/FLOAT
 )
 
 // conv converts packed (non-NULL) page values into output slots.

@@ -222,7 +222,7 @@ func describeLeaf(e *format.SchemaElement, c *fileColumn) {
 	case deprecated.Uint64:
 		c.bits, c.unsigned = 64, true
 	default:
-		c.logical, c.detail = lUnsupported, e.ConvertedType.V.String()
+		c.logical, c.detail = lUnsupported, fmt.Sprintf("converted type %d", e.ConvertedType.V)
 	}
 }
 

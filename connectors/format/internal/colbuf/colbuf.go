@@ -276,3 +276,46 @@ func (s *Strings) Release() {
 	}
 	s.release()
 }
+
+// AppendBulk appends the values data[offs[i]:offs[i+1]] for
+// i in [0, len(offs)-1) with one copy (offs must be non-decreasing and
+// within data; the caller checks).
+func (s *Strings) AppendBulk(data []byte, offs []uint32) {
+	k := len(offs) - 1
+	if k <= 0 {
+		return
+	}
+	lo, hi := offs[0], offs[k]
+	s.Reserve(int(hi - lo))
+	buf := s.data.Buf()
+	copy(buf[s.dataLen:], data[lo:hi])
+	base := int32(s.dataLen) - int32(lo)
+	dst := s.off[s.rows+1 : s.rows+1+k]
+	for i := range dst {
+		dst[i] = base + int32(offs[i+1])
+	}
+	s.dataLen += int(hi - lo)
+	s.rows += k
+}
+
+// Truncate shortens a column to its first n slots (n <= Len).
+func (f *Fixed) Truncate(n int) {
+	if n < f.n {
+		f.n = n
+		f.Validity.n = n
+	}
+}
+
+// Truncate shortens a boolean column to its first n slots.
+func (b *Bools) Truncate(n int) {
+	if n < b.n {
+		b.n = n
+	}
+}
+
+// Truncate shortens a string column to the n values appended so far.
+func (s *Strings) Truncate(n int) {
+	if n < s.n {
+		s.n = n
+	}
+}
