@@ -16,7 +16,8 @@ import (
 // Group tables map the key columns of a batch to dense group ids
 // (0..numGroups-1). Two implementations: aggFixedTable for a single
 // fixed-width key of at most 8 bytes (no encoding: the value itself is the
-// key), aggBytesTable for anything else (exec/keys row encoding).
+// key), aggBytesTable for anything else (group keys stored in the
+// exec/keys row encoding, probed column by column: aggregate_probe.go).
 //
 // Hashes are split in two: the low bits choose the slot inside a table,
 // the high 32 bits choose the merge partition (aggPartition), so a final
@@ -24,7 +25,7 @@ import (
 type aggGroupTable interface {
 	// insertBatch maps the n live rows (sel applied) of cols to group ids,
 	// inserting new groups; out receives one id per live row.
-	insertBatch(cols []arrow.Array, sel []int32, n int, out []int32)
+	insertBatch(cols []arrow.Array, sel []int32, n int, out []int32) error
 	numGroups() int
 	// partitions appends, for each group, its id to parts[partition].
 	partitions(parts [][]int32)
@@ -34,6 +35,18 @@ type aggGroupTable interface {
 	// keyArrays builds the key columns of groups lo..hi-1.
 	keyArrays(mem memory.Allocator, types []arrow.DataType, lo, hi int) []arrow.Array
 	memBytes() int64
+	// reserve sizes the table for about n groups (no-op if smaller).
+	reserve(n int)
+}
+
+// aggSlotsFor is the power-of-two slot count keeping n groups at a load
+// factor of at most 1/2.
+func aggSlotsFor(n int) int {
+	s := 256
+	for s < 2*n {
+		s *= 2
+	}
+	return s
 }
 
 // aggPartition maps a hash to one of p partitions using its high bits.
@@ -95,12 +108,23 @@ func (t *aggFixedTable) memBytes() int64 {
 	return int64(cap(t.slots))*16 + int64(cap(t.keys))*8 + int64(cap(t.conv))*9
 }
 
-func (t *aggFixedTable) grow() {
+func (t *aggFixedTable) reserve(n int) {
+	if s := aggSlotsFor(n); s > len(t.slots) {
+		t.rehash(s)
+	}
+	if cap(t.keys) < n {
+		t.keys = append(make([]uint64, 0, n), t.keys...)
+	}
+}
+
+func (t *aggFixedTable) grow() { t.rehash(2 * len(t.slots)) }
+
+func (t *aggFixedTable) rehash(size int) {
 	old := t.slots
-	t.slots = make([]aggFixedSlot, 2*len(old))
+	t.slots = make([]aggFixedSlot, size)
 	t.mask = uint64(len(t.slots) - 1)
 	for _, s := range old {
-		if s.gid == 0 || s.gid-1 == t.nullGroup {
+		if s.gid == 0 {
 			continue
 		}
 		i := aggMix(s.key) & t.mask
@@ -125,7 +149,7 @@ func (t *aggFixedTable) find(k uint64) int32 {
 			}
 			return g
 		}
-		if s.key == k && s.gid-1 != t.nullGroup {
+		if s.key == k {
 			return s.gid - 1
 		}
 		i = (i + 1) & t.mask
@@ -197,7 +221,7 @@ func aggConvInt[T int8 | int16 | int32 | int64](v []T, sel []int32, n int, out [
 	}
 }
 
-func (t *aggFixedTable) insertBatch(cols []arrow.Array, sel []int32, n int, out []int32) {
+func (t *aggFixedTable) insertBatch(cols []arrow.Array, sel []int32, n int, out []int32) error {
 	c := cols[0]
 	if cap(t.conv) < n {
 		t.conv = make([]uint64, n)
@@ -210,13 +234,13 @@ func (t *aggFixedTable) insertBatch(cols []arrow.Array, sel []int32, n int, out 
 			// Inline probe for the common hit case.
 			j := aggMix(k) & t.mask
 			s := &t.slots[j]
-			if s.gid != 0 && s.key == k && s.gid-1 != t.nullGroup {
+			if s.gid != 0 && s.key == k {
 				out[i] = s.gid - 1
 				continue
 			}
 			out[i] = t.find(k)
 		}
-		return
+		return nil
 	}
 	for i, k := range conv {
 		r := i
@@ -229,6 +253,7 @@ func (t *aggFixedTable) insertBatch(cols []arrow.Array, sel []int32, n int, out 
 		}
 		out[i] = t.find(k)
 	}
+	return nil
 }
 
 func (t *aggFixedTable) partitions(parts [][]int32) {
@@ -300,16 +325,18 @@ type aggBytesSlot struct {
 	gid  int32 // group id + 1; 0 = empty
 }
 
-// aggBytesTable is an open-addressing table over encoded keys (exec/keys),
-// keeping each group's key bytes in one arena. It also serves as the
-// distinct-value set of DISTINCT aggregates.
+// aggBytesTable is an open-addressing table over encoded keys (exec/keys
+// format), keeping each group's key bytes in one arena. It also serves as
+// the distinct-value set of DISTINCT aggregates (keyed by group id and
+// value).
 type aggBytesTable struct {
 	slots  []aggBytesSlot
 	mask   uint64
 	arena  []byte
 	offs   []int // group g's key is arena[offs[g]:offs[g+1]]
 	hashes []uint64
-	enc    keys.Keys // per-batch scratch
+	views  []aggKeyCol // per-batch scratch
+	h      []uint64
 }
 
 func newAggBytesTable() *aggBytesTable {
@@ -320,14 +347,26 @@ func (t *aggBytesTable) numGroups() int { return len(t.hashes) }
 
 func (t *aggBytesTable) memBytes() int64 {
 	return int64(cap(t.slots))*16 + int64(cap(t.arena)) + int64(cap(t.offs))*8 + int64(cap(t.hashes))*8 +
-		int64(cap(t.enc.Buf)) + int64(cap(t.enc.Offs))*4 + int64(cap(t.enc.Hash))*8 + int64(cap(t.enc.AnyNull))
+		int64(cap(t.h))*8
 }
 
 func (t *aggBytesTable) key(g int32) []byte { return t.arena[t.offs[g]:t.offs[g+1]] }
 
-func (t *aggBytesTable) grow() {
+func (t *aggBytesTable) reserve(n int) {
+	if s := aggSlotsFor(n); s > len(t.slots) {
+		t.rehash(s)
+	}
+	if cap(t.hashes) < n {
+		t.hashes = append(make([]uint64, 0, n), t.hashes...)
+		t.offs = append(make([]int, 0, n+1), t.offs...)
+	}
+}
+
+func (t *aggBytesTable) grow() { t.rehash(2 * len(t.slots)) }
+
+func (t *aggBytesTable) rehash(size int) {
 	old := t.slots
-	t.slots = make([]aggBytesSlot, 2*len(old))
+	t.slots = make([]aggBytesSlot, size)
 	t.mask = uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.gid == 0 {
@@ -364,11 +403,8 @@ func (t *aggBytesTable) find(h uint64, k []byte) (int32, bool) {
 	}
 }
 
-func (t *aggBytesTable) insertBatch(cols []arrow.Array, sel []int32, n int, out []int32) {
-	keys.Encode(cols, sel, n, &t.enc)
-	for i := 0; i < n; i++ {
-		out[i], _ = t.find(t.enc.Hash[i], t.enc.Key(i))
-	}
+func (t *aggBytesTable) insertBatch(cols []arrow.Array, sel []int32, n int, out []int32) error {
+	return t.probeBatch(cols, sel, n, out)
 }
 
 func (t *aggBytesTable) partitions(parts [][]int32) {
@@ -398,8 +434,9 @@ func (t *aggBytesTable) keyArrays(mem memory.Allocator, types []arrow.DataType, 
 // always present, always in partition 0.
 type aggNoKeyTable struct{}
 
-func (aggNoKeyTable) insertBatch(_ []arrow.Array, _ []int32, n int, out []int32) {
+func (aggNoKeyTable) insertBatch(_ []arrow.Array, _ []int32, n int, out []int32) error {
 	clear(out[:n])
+	return nil
 }
 func (aggNoKeyTable) numGroups() int { return 1 }
 func (aggNoKeyTable) partitions(parts [][]int32) {
@@ -412,8 +449,43 @@ func (aggNoKeyTable) keyArrays(memory.Allocator, []arrow.DataType, int, int) []a
 	return nil
 }
 func (aggNoKeyTable) memBytes() int64 { return 0 }
+func (aggNoKeyTable) reserve(int)     {}
 
 // aggPutGroup writes a group id as the 4-byte prefix of a distinct-set key.
 func aggPutGroup(b []byte, g int32) []byte {
 	return binary.LittleEndian.AppendUint32(b, uint32(g))
+}
+
+// aggNormFloats returns a DOUBLE column with -0 replaced by +0 and every
+// NaN by one NaN, so that the byte encoding of keys groups them as SQL
+// does; ok is false (and c is returned as is) when nothing needed it.
+func aggNormFloats(mem memory.Allocator, c arrow.Array) (out arrow.Array, ok bool) {
+	if c.DataType().ID() != arrow.FLOAT64 {
+		return c, false
+	}
+	vals := vec.Values[float64](c)
+	need := false
+	for _, v := range vals {
+		if v != v || (v == 0 && math.Signbit(v)) {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return c, false
+	}
+	b := vec.NewBuilder[float64](mem, c.DataType(), len(vals))
+	for i, v := range vals {
+		switch {
+		case v != v:
+			v = math.NaN()
+		case v == 0:
+			v = 0
+		}
+		b.Values[i] = v
+		if c.IsNull(i) {
+			b.SetNull(i)
+		}
+	}
+	return b.Finish(), true
 }

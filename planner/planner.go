@@ -60,6 +60,8 @@ type Error struct {
 	Msg      string
 	Line     int
 	Col      int
+
+	ident string // identifier whose first occurrence locates the error
 }
 
 func (e *Error) Error() string {
@@ -108,16 +110,28 @@ func Parse(sql string) (sqlparser.Statement, error) {
 	msg := err.Error()
 	if m := posRe.FindStringSubmatch(msg); m != nil {
 		pos, _ := strconv.Atoi(m[1])
-		// vitess reports the position after the offending token.
-		off := pos - 1 - len(m[2])
+		// vitess reports the position just after the offending token.
+		near := m[2]
+		off := pos - 1 - len(near)
+		if near == "" {
+			// back up over blanks to the start of the last token read
+			end := min(max(pos-1, 0), len(sql))
+			for end > 0 && isBlank(sql[end-1]) {
+				end--
+			}
+			off = end
+			for off > 0 && !isBlank(sql[off-1]) {
+				off--
+			}
+			near = sql[off:end]
+			if near == "" {
+				near = tail(sql, off)
+			}
+		}
 		if off < 0 || off > len(sql) {
 			off = max(0, min(pos-1, len(sql)))
 		}
 		line, col := lineCol(sql, off)
-		near := m[2]
-		if near == "" {
-			near = tail(sql, off)
-		}
 		e := newErr(CodeSyntax, "You have an error in your SQL syntax near '%s'", near)
 		e.Line, e.Col = line, col
 		return nil, e
@@ -193,3 +207,5 @@ func asError(err error) error {
 	}
 	return newErr(CodeOther, "%s", err.Error())
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }

@@ -454,7 +454,65 @@ func foldLogic(n *expr.Call) expr.Expr {
 	case 1:
 		return keep[0]
 	}
+	if !isAnd {
+		if f := factorOr(keep); f != nil {
+			return f
+		}
+	}
 	return &expr.Call{Fn: n.Fn, Args: keep, T: types.Boolean}
+}
+
+// factorOr rewrites (A AND B) OR (A AND C) as A AND (B OR C), so that
+// common conjuncts (often join keys, as in TPC-H Q19) become usable.
+func factorOr(args []expr.Expr) expr.Expr {
+	branches := make([][]expr.Expr, len(args))
+	for i, a := range args {
+		branches[i] = Conjuncts(a)
+	}
+	var common []expr.Expr
+	commonKey := map[string]bool{}
+	for _, c := range branches[0] {
+		k := c.String()
+		if commonKey[k] {
+			continue
+		}
+		inAll := true
+		for _, br := range branches[1:] {
+			found := false
+			for _, x := range br {
+				if x.String() == k {
+					found = true
+					break
+				}
+			}
+			if !found {
+				inAll = false
+				break
+			}
+		}
+		if inAll {
+			common = append(common, c)
+			commonKey[k] = true
+		}
+	}
+	if len(common) == 0 {
+		return nil
+	}
+	var rest []expr.Expr
+	for _, br := range branches {
+		var r []expr.Expr
+		for _, x := range br {
+			if !commonKey[x.String()] {
+				r = append(r, x)
+			}
+		}
+		if len(r) == 0 {
+			// one branch is just the common part: the OR is implied by it
+			return And(common)
+		}
+		rest = append(rest, And(r))
+	}
+	return And(append(common, &expr.Call{Fn: "or", Args: rest, T: types.Boolean}))
 }
 
 func foldCall(n *expr.Call) expr.Expr {

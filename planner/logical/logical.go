@@ -64,6 +64,8 @@ type Scan struct {
 	Limit  int64
 	// BaseRows is the table's estimated row count (-1 unknown).
 	BaseRows float64
+	// NDV holds the catalog's distinct-value counts by column ID.
+	NDV map[int]float64
 }
 
 // Filter keeps rows for which all Conds are TRUE.
@@ -488,3 +490,6 @@ func NodeExprs(n Node) []expr.Expr {
 	}
 	return out
 }
+
+// MetaAfter returns an allocator whose next ID follows maxID.
+func MetaAfter(maxID int) *Meta { return &Meta{next: maxID} }
