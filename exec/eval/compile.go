@@ -395,6 +395,17 @@ func finishBuffers(t arrow.DataType, n int, data, valid *memory.Buffer, nulls in
 	return arr
 }
 
+// constNum returns a decimal128 constant's value.
+func constNum(v any) decimal128.Num {
+	switch x := v.(type) {
+	case decimal128.Num:
+		return x
+	case int64:
+		return decimal128.FromI64(x)
+	}
+	return decimal128.Num{}
+}
+
 func numTo16(x decimal128.Num) vec.Bytes16 {
 	return vec.Bytes16{Lo: x.LowBits(), Hi: uint64(x.HighBits())}
 }
