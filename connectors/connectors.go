@@ -85,6 +85,8 @@ type ScanRequest struct {
 }
 
 // ScanStats counts what scans read. All fields are updated atomically.
+// Tables and formats count bytes, files, row groups, rows read and the
+// splits they hand out; the executor's scan counts SplitsDone.
 type ScanStats struct {
 	BytesScanned     atomic.Int64
 	FilesScanned     atomic.Int64

@@ -54,8 +54,9 @@ type scanOp struct {
 
 func (s *scanOp) Open(ctx context.Context) error {
 	s.g.once.Do(func() {
+		// Tables count SplitsTotal, RowsScanned and bytes themselves
+		// (see connectors.ScanStats); the scan counts finished splits.
 		s.g.splits, s.g.err = s.n.Table.Splits(ctx, s.req)
-		s.qc.Stats.SplitsTotal.Add(int64(len(s.g.splits)))
 	})
 	return s.g.err
 }
@@ -93,7 +94,6 @@ func (s *scanOp) Next(ctx context.Context) (*vec.Batch, error) {
 			return nil, err
 		}
 		b := vec.FromRecord(rec)
-		s.qc.Stats.RowsScanned.Add(int64(b.Len))
 		if s.filter != nil && b.Len > 0 {
 			sel, err := s.filter.Select(ctx, b, s.sel[:0])
 			if err != nil {

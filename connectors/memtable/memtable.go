@@ -55,6 +55,9 @@ func (t *Table) Splits(_ context.Context, req *connectors.ScanRequest) ([]connec
 		n := min(per, len(t.rows)-off)
 		out = append(out, connectors.Split{Offset: int64(off), Length: int64(n), Rows: int64(n)})
 	}
+	if req.Stats != nil {
+		req.Stats.SplitsTotal.Add(int64(len(out)))
+	}
 	return out, nil
 }
 
@@ -98,6 +101,7 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	r.pos += n
 	if r.req.Stats != nil {
 		r.req.Stats.BytesScanned.Add(int64(n * 8 * len(cols)))
+		r.req.Stats.RowsScanned.Add(int64(n))
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
 	for _, c := range cols {

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tarnsql/tarn/catalog"
+	"github.com/tarnsql/tarn/catalog/types"
+	"github.com/tarnsql/tarn/connectors"
+	"github.com/tarnsql/tarn/connectors/filetable"
+	"github.com/tarnsql/tarn/connectors/memtable"
+)
+
+// SystemDatabase is the virtual database of system tables.
+const SystemDatabase = "system"
+
+// KindSystem marks the virtual system tables.
+const KindSystem catalog.TableKind = "SYSTEM_TABLE"
+
+// systemTable is a virtual table built on the fly.
+type systemTable struct {
+	columns []catalog.Column
+	comment string
+	rows    func(e *Engine) [][]any
+}
+
+var systemTables = map[string]*systemTable{
+	"query_history": {
+		comment: "one row per statement (most recent 10,000 by default), persisted in catalog.db",
+		columns: []catalog.Column{
+			{Name: "query_id", Type: "VARCHAR"},
+			{Name: "user_name", Type: "VARCHAR"},
+			{Name: "query_text", Type: "VARCHAR"},
+			{Name: "state", Type: "VARCHAR", Comment: "FINISHED, FAILED or CANCELLED"},
+			{Name: "start_time", Type: "TIMESTAMP", Comment: "UTC"},
+			{Name: "end_time", Type: "TIMESTAMP", Comment: "UTC"},
+			{Name: "elapsed_ms", Type: "BIGINT"},
+			{Name: "rows_returned", Type: "BIGINT"},
+			{Name: "bytes_scanned", Type: "BIGINT"},
+			{Name: "files_scanned", Type: "BIGINT"},
+			{Name: "error", Type: "VARCHAR", Comment: "NULL when the statement succeeded"},
+		},
+		rows: func(e *Engine) [][]any {
+			hs := e.hist.snapshot()
+			out := make([][]any, len(hs))
+			for i, h := range hs {
+				var errv any
+				if h.Error != "" {
+					errv = h.Error
+				}
+				out[i] = []any{h.QueryID, h.User, h.Query, h.State, h.Start.UnixMicro(), h.End.UnixMicro(),
+					h.ElapsedMs, h.Rows, h.BytesScanned, h.FilesScanned, errv}
+			}
+			return out
+		},
+	},
+	"tables": {
+		comment: "every table and view in the catalog",
+		columns: []catalog.Column{
+			{Name: "table_schema", Type: "VARCHAR"},
+			{Name: "table_name", Type: "VARCHAR"},
+			{Name: "table_type", Type: "VARCHAR"},
+			{Name: "format", Type: "VARCHAR"},
+			{Name: "location", Type: "VARCHAR"},
+			{Name: "version", Type: "BIGINT"},
+			{Name: "column_count", Type: "BIGINT"},
+		},
+		rows: func(e *Engine) [][]any {
+			ctx := context.Background()
+			dbs, _ := e.store.ListDatabases(ctx)
+			var out [][]any
+			for _, d := range dbs {
+				ts, _ := e.store.ListTables(ctx, d.Name)
+				for _, t := range ts {
+					out = append(out, []any{t.Database, t.Name, string(t.Kind), nullIfEmpty(t.Format), nullIfEmpty(t.Location),
+						int64(t.Version), int64(len(t.Columns))})
+				}
+			}
+			return out
+		},
+	},
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func systemCatalogTable(name string) (*catalog.Table, *systemTable) {
+	st, ok := systemTables[name]
+	if !ok {
+		return nil, nil
+	}
+	return &catalog.Table{Database: SystemDatabase, Name: name, Kind: KindSystem, Columns: st.columns, Comment: st.comment}, st
+}
+
+// sessionCatalog resolves names for one query (planner.Catalog). Tables
+// referenced several times are opened once; system tables are
+// snapshotted once per query.
+type sessionCatalog struct {
+	s     *Session
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	ct  *catalog.Table
+	tbl connectors.Table
+}
+
+func (s *Session) catalog() *sessionCatalog {
+	return &sessionCatalog{s: s, cache: map[string]cached{}}
+}
+
+// Table implements planner.Catalog.
+func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.Table, connectors.Table, error) {
+	if db == "" {
+		db = c.s.db
+	}
+	if db == "" {
+		return nil, nil, newError(CodeNoDatabase, "3D000", nil,
+			"no database selected (USE a database or qualify the name as db.%s)", name)
+	}
+	db, name = catalog.Normalize(db), catalog.Normalize(name)
+	key := db + "." + name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.cache[key]; ok {
+		return h.ct, h.tbl, nil
+	}
+	var ct *catalog.Table
+	var tbl connectors.Table
+	if db == SystemDatabase {
+		var st *systemTable
+		ct, st = systemCatalogTable(name)
+		if ct == nil {
+			return nil, nil, newError(CodeNoTable, "42S02", catalog.ErrNotFound, "table 'system.%s' doesn't exist", name)
+		}
+		schema, err := ct.ArrowSchema()
+		if err != nil {
+			return nil, nil, err
+		}
+		tbl = memtable.New(key, schema, st.rows(c.s.e))
+	} else {
+		var err error
+		ct, err = c.s.e.store.GetTable(ctx, db, name)
+		if err != nil {
+			if _, derr := c.s.e.store.GetDatabase(ctx, db); derr != nil {
+				return nil, nil, catalogError(derr, "database", db)
+			}
+			return nil, nil, catalogError(err, "table", key)
+		}
+		if ct.Kind != catalog.KindView {
+			if tbl, err = openTable(ct); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	c.cache[key] = cached{ct, tbl}
+	return ct, tbl, nil
+}
+
+// openTable opens a catalog table through its storage and format.
+func openTable(ct *catalog.Table) (connectors.Table, error) {
+	for _, col := range ct.Columns {
+		if _, err := types.Parse(col.Type); err != nil {
+			return nil, newError(CodeNotSupported, "0A000", err, "table %s.%s column %s: type %s is not supported yet", ct.Database, ct.Name, col.Name, col.Type)
+		}
+	}
+	t, err := filetable.New(ct)
+	if err != nil {
+		return nil, fmt.Errorf("table %s.%s: %w", ct.Database, ct.Name, err)
+	}
+	return t, nil
+}

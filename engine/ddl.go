@@ -1,0 +1,566 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/tarnsql/tarn/catalog"
+	"github.com/tarnsql/tarn/catalog/types"
+	"github.com/tarnsql/tarn/planner/ddl"
+)
+
+var strT = arrow.BinaryTypes.String
+
+// runCatalog executes a parsed catalog statement.
+func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) error {
+	store := s.e.store
+	switch st := st.(type) {
+	case *ddl.Explain:
+		return s.explain(ctx, r, st)
+
+	case *ddl.Use:
+		name := catalog.Normalize(st.Database)
+		if name != SystemDatabase {
+			if _, err := store.GetDatabase(ctx, name); err != nil {
+				return catalogError(err, "database", name)
+			}
+		}
+		s.db = name
+		return nil
+
+	case *ddl.CreateDatabase:
+		name := catalog.Normalize(st.Name)
+		if name == SystemDatabase {
+			return newError(CodeDBExists, "HY000", catalog.ErrExists, "database 'system' is reserved for system tables")
+		}
+		loc := st.Location
+		if loc == "" {
+			loc = filepath.Join(s.e.cfg.DataDir, "warehouse", name)
+		}
+		return catalogError(store.CreateDatabase(ctx, catalog.Database{Name: name, Comment: st.Comment, Location: loc}, st.IfNotExists), "database", name)
+
+	case *ddl.DropDatabase:
+		name := catalog.Normalize(st.Name)
+		if name == SystemDatabase {
+			return newError(CodeOther, "HY000", nil, "database 'system' cannot be dropped")
+		}
+		if err := store.DropDatabase(ctx, name, st.IfExists, st.Cascade); err != nil {
+			return catalogError(err, "database", name)
+		}
+		if s.db == name {
+			s.db = ""
+		}
+		return nil
+
+	case *ddl.CreateTable:
+		return s.createTable(ctx, st)
+
+	case *ddl.CreateView:
+		return s.createView(ctx, st)
+
+	case *ddl.DropTable:
+		db, err := s.resolveDB(st.Table)
+		if err != nil {
+			return err
+		}
+		name := catalog.Normalize(st.Table.Name)
+		what := "table"
+		if st.View {
+			what = "view"
+		}
+		if db == SystemDatabase {
+			return newError(CodeOther, "HY000", nil, "system tables cannot be dropped")
+		}
+		t, err := store.GetTable(ctx, db, name)
+		if err != nil {
+			if st.IfExists && errors.Is(err, catalog.ErrNotFound) {
+				return nil
+			}
+			if _, derr := store.GetDatabase(ctx, db); derr != nil {
+				return catalogError(derr, "database", db)
+			}
+			return catalogError(err, what, db+"."+name)
+		}
+		if st.View && t.Kind != catalog.KindView {
+			return newError(CodeWrongObject, "HY000", nil, "'%s.%s' is not a view (use DROP TABLE)", db, name)
+		}
+		if !st.View && t.Kind == catalog.KindView {
+			return newError(CodeWrongObject, "HY000", nil, "'%s.%s' is a view (use DROP VIEW)", db, name)
+		}
+		// External tables: only the catalog entry goes; files are kept.
+		return catalogError(store.DropTable(ctx, db, name, st.IfExists), what, db+"."+name)
+
+	case *ddl.ShowDatabases:
+		dbs, err := store.ListDatabases(ctx)
+		if err != nil {
+			return err
+		}
+		names := []string{SystemDatabase}
+		for _, d := range dbs {
+			names = append(names, d.Name)
+		}
+		sort.Strings(names)
+		var rows [][]any
+		for _, n := range names {
+			if !st.HasLike || likeMatch(st.Like, n) {
+				rows = append(rows, []any{n})
+			}
+		}
+		r.setStatic([]string{"Database"}, []arrow.DataType{strT}, rows)
+		return nil
+
+	case *ddl.ShowTables:
+		db := catalog.Normalize(st.Database)
+		if db == "" {
+			db = s.db
+		}
+		if db == "" {
+			return newError(CodeNoDatabase, "3D000", nil, "no database selected (USE a database or SHOW TABLES IN db)")
+		}
+		var names []string
+		if db == SystemDatabase {
+			for n := range systemTables {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+		} else {
+			ts, err := store.ListTables(ctx, db)
+			if err != nil {
+				return catalogError(err, "database", db)
+			}
+			for _, t := range ts {
+				names = append(names, t.Name)
+			}
+		}
+		var rows [][]any
+		for _, n := range names {
+			if !st.HasLike || likeMatch(st.Like, n) {
+				rows = append(rows, []any{n})
+			}
+		}
+		r.setStatic([]string{"Tables_in_" + db}, []arrow.DataType{strT}, rows)
+		return nil
+
+	case *ddl.Describe:
+		t, err := s.lookupTable(ctx, st.Table)
+		if err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, c := range t.Columns {
+			rows = append(rows, []any{c.Name, c.Type, nullIfEmpty(c.Comment)})
+		}
+		if st.Extended {
+			rows = append(rows, []any{"", nil, nil},
+				[]any{"# Detailed Table Information", nil, nil},
+				[]any{"Database:", t.Database, nil},
+				[]any{"Table:", t.Name, nil},
+				[]any{"Type:", string(t.Kind), nil},
+				[]any{"Version:", fmt.Sprint(t.Version), nil},
+				[]any{"Created:", t.Created.UTC().Format("2006-01-02 15:04:05"), nil})
+			if t.Location != "" {
+				rows = append(rows, []any{"Location:", t.Location, nil}, []any{"Format:", t.Format, nil})
+			}
+			if t.ViewSQL != "" {
+				rows = append(rows, []any{"View SQL:", t.ViewSQL, nil})
+			}
+			if t.Comment != "" {
+				rows = append(rows, []any{"Comment:", t.Comment, nil})
+			}
+			for _, k := range sortedKeys(t.SerDeProps) {
+				rows = append(rows, []any{"SerDe property:", k, t.SerDeProps[k]})
+			}
+			for _, k := range sortedKeys(t.Props) {
+				rows = append(rows, []any{"Table property:", k, t.Props[k]})
+			}
+		}
+		r.setStatic([]string{"col_name", "data_type", "comment"}, []arrow.DataType{strT, strT, strT}, rows)
+		return nil
+
+	case *ddl.ShowCreateTable:
+		t, err := s.lookupTable(ctx, st.Table)
+		if err != nil {
+			return err
+		}
+		r.setStatic([]string{"createtab_stmt"}, []arrow.DataType{strT}, [][]any{{ShowCreate(t)}})
+		return nil
+	}
+	return newError(CodeNotSupported, "42000", nil, "statement %T is not supported", st)
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// resolveDB returns the (folded) database of a name, defaulting to the
+// session database.
+func (s *Session) resolveDB(n ddl.Name) (string, error) {
+	db := catalog.Normalize(n.Database)
+	if db == "" {
+		db = s.db
+	}
+	if db == "" {
+		return "", newError(CodeNoDatabase, "3D000", nil, "no database selected for '%s' (USE a database or qualify the name as db.%s)", n.Name, n.Name)
+	}
+	return db, nil
+}
+
+// lookupTable finds a table, view or system table for DESCRIBE/SHOW.
+func (s *Session) lookupTable(ctx context.Context, n ddl.Name) (*catalog.Table, error) {
+	db, err := s.resolveDB(n)
+	if err != nil {
+		return nil, err
+	}
+	name := catalog.Normalize(n.Name)
+	if db == SystemDatabase {
+		if t, _ := systemCatalogTable(name); t != nil {
+			return t, nil
+		}
+		return nil, newError(CodeNoTable, "42S02", catalog.ErrNotFound, "table 'system.%s' doesn't exist", name)
+	}
+	t, err := s.e.store.GetTable(ctx, db, name)
+	if err != nil {
+		if _, derr := s.e.store.GetDatabase(ctx, db); derr != nil {
+			return nil, catalogError(derr, "database", db)
+		}
+		return nil, catalogError(err, "table", db+"."+name)
+	}
+	return t, nil
+}
+
+// Supported storage formats: catalog format name by STORED AS name.
+var storedAsFormat = map[string]string{
+	"parquet": "parquet", "textfile": "csv", "csv": "csv", "tsv": "csv",
+}
+
+// tableFormat works out the catalog format and reader options of a
+// CREATE TABLE from STORED AS, INPUTFORMAT and ROW FORMAT.
+func tableFormat(st *ddl.CreateTable) (string, map[string]string, error) {
+	stored := st.StoredAs
+	serde := ""
+	if st.RowFormat != nil {
+		serde = strings.ToLower(st.RowFormat.SerDe)
+	}
+	if stored == "" && st.InputFormat != "" {
+		in := strings.ToLower(st.InputFormat)
+		switch {
+		case strings.Contains(in, "parquet"):
+			stored = "parquet"
+		case strings.Contains(in, "textinputformat"):
+			stored = "textfile"
+		case strings.Contains(in, "orc"):
+			stored = "orc"
+		case strings.Contains(in, "avro"):
+			stored = "avro"
+		default:
+			return "", nil, newError(CodeNotSupported, "0A000", nil, "input format %s is not supported", st.InputFormat)
+		}
+	}
+	if stored == "" {
+		switch {
+		case strings.Contains(serde, "opencsvserde"), strings.Contains(serde, "lazysimpleserde"):
+			stored = "textfile"
+		case strings.Contains(serde, "json"):
+			stored = "jsonfile"
+		case strings.Contains(serde, "parquet"):
+			stored = "parquet"
+		case strings.Contains(serde, "orc"):
+			stored = "orc"
+		case strings.Contains(serde, "avro"):
+			stored = "avro"
+		case serde != "":
+			stored = "textfile"
+		default:
+			return "", nil, newError(CodeSyntax, "42000", nil, "table %s: STORED AS <format> is required", st.Table)
+		}
+	}
+	format, ok := storedAsFormat[stored]
+	if !ok {
+		return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: storage format %s is not supported yet (supported: PARQUET, TEXTFILE, CSV, TSV)",
+			st.Table, strings.ToUpper(stored))
+	}
+	if format == "csv" && serde != "" && !strings.Contains(serde, "opencsvserde") && !strings.Contains(serde, "lazysimpleserde") {
+		return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: SerDe %s is not supported yet for text files (supported: LazySimpleSerDe, OpenCSVSerde)", st.Table, st.RowFormat.SerDe)
+	}
+	if format == "parquet" && st.RowFormat != nil && serde == "" {
+		return "", nil, newError(CodeSyntax, "42000", nil, "table %s: ROW FORMAT DELIMITED does not apply to PARQUET", st.Table)
+	}
+	opts := map[string]string{}
+	if st.RowFormat != nil {
+		for k, v := range st.RowFormat.SerDeProps {
+			opts[k] = v
+		}
+		rf := st.RowFormat
+		if rf.FieldsTerminatedBy != "" {
+			opts["field.delim"] = rf.FieldsTerminatedBy
+		}
+		if rf.EscapedBy != "" {
+			opts["escape.delim"] = rf.EscapedBy
+			opts["escapeChar"] = rf.EscapedBy
+		}
+		if rf.LinesTerminatedBy != "" {
+			if rf.LinesTerminatedBy != "\n" {
+				return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: LINES TERMINATED BY only supports '\\n'", st.Table)
+			}
+			opts["line.delim"] = rf.LinesTerminatedBy
+		}
+		if rf.HasNullDefinedAs {
+			opts["serialization.null.format"] = rf.NullDefinedAs
+		}
+	}
+	if format == "csv" && opts["field.delim"] == "" && opts["separatorChar"] == "" {
+		switch {
+		case stored == "csv" || strings.Contains(serde, "opencsvserde"):
+			opts["field.delim"] = ","
+		case stored == "tsv":
+			opts["field.delim"] = "\t"
+		default:
+			// Hive's LazySimpleSerDe default: Ctrl-A.
+			opts["field.delim"] = "\x01"
+		}
+	}
+	if len(opts) == 0 {
+		opts = nil
+	}
+	return format, opts, nil
+}
+
+func (s *Session) createTable(ctx context.Context, st *ddl.CreateTable) error {
+	db, err := s.resolveDB(st.Table)
+	if err != nil {
+		return err
+	}
+	name := catalog.Normalize(st.Table.Name)
+	if db == SystemDatabase {
+		return newError(CodeOther, "HY000", nil, "cannot create tables in the system database")
+	}
+	if _, err := s.e.store.GetDatabase(ctx, db); err != nil {
+		return catalogError(err, "database", db)
+	}
+	if len(st.Partitions) > 0 {
+		return newError(CodeNotSupported, "0A000", nil, "table %s.%s: PARTITIONED BY is not supported yet", db, name)
+	}
+	cols := make([]catalog.Column, len(st.Columns))
+	for i, c := range st.Columns {
+		if c.Complex {
+			return newError(CodeNotSupported, "0A000", nil, "table %s.%s column %s at line %d, column %d: type %s is not supported yet (only scalar types)",
+				db, name, c.Name, c.Line, c.Col, c.Type)
+		}
+		cols[i] = catalog.Column{Name: c.Name, Type: c.Type, Comment: c.Comment}
+	}
+	format, opts, err := tableFormat(st)
+	if err != nil {
+		return err
+	}
+	loc, err := checkLocation(st.Location)
+	if err != nil {
+		return newError(CodeOther, "HY000", err, "table %s.%s: %v", db, name, err)
+	}
+	t := catalog.Table{
+		Database: db, Name: name, Kind: catalog.KindExternal, Columns: cols, Location: loc, Format: format,
+		Props: st.Props, Comment: st.Comment,
+	}
+	if st.RowFormat != nil && st.RowFormat.SerDe != "" {
+		t.SerDe = st.RowFormat.SerDe
+	}
+	t.SerDeProps = opts
+	// Let the connector validate the combination (scheme, format, options).
+	if _, err := openTable(&t); err != nil {
+		return err
+	}
+	return catalogError(s.e.store.CreateTable(ctx, t, st.IfNotExists), "table", db+"."+name)
+}
+
+// checkLocation verifies that a local LOCATION exists and makes it
+// absolute; other schemes are left to the connector.
+func checkLocation(loc string) (string, error) {
+	if i := strings.Index(loc, "://"); i > 0 && !strings.HasPrefix(loc, "file://") {
+		return loc, nil
+	}
+	p := strings.TrimPrefix(loc, "file://")
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("location '%s': %v", loc, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		if os.IsNotExist(err) {
+			return "", fmt.Errorf("location '%s' does not exist", loc)
+		}
+		return "", fmt.Errorf("location '%s': %v", loc, err)
+	}
+	return abs, nil
+}
+
+func (s *Session) createView(ctx context.Context, st *ddl.CreateView) error {
+	db, err := s.resolveDB(st.View)
+	if err != nil {
+		return err
+	}
+	name := catalog.Normalize(st.View.Name)
+	if db == SystemDatabase {
+		return newError(CodeOther, "HY000", nil, "cannot create views in the system database")
+	}
+	if _, err := s.e.store.GetDatabase(ctx, db); err != nil {
+		return catalogError(err, "database", db)
+	}
+	// Plan the query in the view's database to validate it and learn
+	// its columns.
+	vs := &Session{e: s.e, user: s.user, db: db}
+	p, err := vs.plan(ctx, st.Query)
+	if err != nil {
+		return err
+	}
+	sql := st.Query
+	names := p.Columns
+	if len(st.Columns) > 0 {
+		if len(st.Columns) != len(p.Columns) {
+			return newError(CodeOther, "HY000", nil, "view %s.%s: %d column names given but the query returns %d columns", db, name, len(st.Columns), len(p.Columns))
+		}
+		sel := make([]string, len(st.Columns))
+		for i, c := range st.Columns {
+			sel[i] = quoteIdent(p.Columns[i]) + " AS " + quoteIdent(c)
+		}
+		sql = "SELECT " + strings.Join(sel, ", ") + " FROM (" + st.Query + ") AS _v"
+		names = st.Columns
+	}
+	schema := p.Root.Schema()
+	cols := make([]catalog.Column, len(names))
+	for i, n := range names {
+		cols[i] = catalog.Column{Name: n, Type: types.SQLName(schema.Field(i).Type)}
+	}
+	v := catalog.Table{Database: db, Name: name, Kind: catalog.KindView, Columns: cols, ViewSQL: sql}
+	if st.OrReplace {
+		old, err := s.e.store.GetTable(ctx, db, name)
+		if err == nil {
+			if old.Kind != catalog.KindView {
+				return newError(CodeWrongObject, "HY000", nil, "'%s.%s' is not a view", db, name)
+			}
+			return catalogError(s.e.store.ReplaceTable(ctx, v), "view", db+"."+name)
+		}
+	}
+	return catalogError(s.e.store.CreateTable(ctx, v, st.IfNotExists), "view", db+"."+name)
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+func quoteString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`, "\x01", `\001`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// ShowCreateTable renders a catalog table as the statement that creates it.
+func ShowCreate(t *catalog.Table) string {
+	var b strings.Builder
+	if t.Kind == catalog.KindView {
+		fmt.Fprintf(&b, "CREATE VIEW %s.%s AS %s", quoteIdent(t.Database), quoteIdent(t.Name), t.ViewSQL)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE %s.%s (\n", quoteIdent(t.Database), quoteIdent(t.Name))
+	for i, c := range t.Columns {
+		fmt.Fprintf(&b, "  %s %s", quoteIdent(c.Name), c.Type)
+		if c.Comment != "" {
+			fmt.Fprintf(&b, " COMMENT %s", quoteString(c.Comment))
+		}
+		if i < len(t.Columns)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(")")
+	if t.Comment != "" {
+		fmt.Fprintf(&b, "\nCOMMENT %s", quoteString(t.Comment))
+	}
+	if t.Format == "csv" {
+		if t.SerDe != "" {
+			fmt.Fprintf(&b, "\nROW FORMAT SERDE %s", quoteString(t.SerDe))
+		} else {
+			b.WriteString("\nROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe'")
+		}
+		if len(t.SerDeProps) > 0 {
+			b.WriteString("\nWITH SERDEPROPERTIES (")
+			for i, k := range sortedKeys(t.SerDeProps) {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%s=%s", quoteString(k), quoteString(t.SerDeProps[k]))
+			}
+			b.WriteString(")")
+		}
+		b.WriteString("\nSTORED AS TEXTFILE")
+	} else if t.Format != "" {
+		fmt.Fprintf(&b, "\nSTORED AS %s", strings.ToUpper(t.Format))
+	}
+	if t.Location != "" {
+		fmt.Fprintf(&b, "\nLOCATION %s", quoteString(t.Location))
+	}
+	if len(t.Props) > 0 {
+		b.WriteString("\nTBLPROPERTIES (")
+		for i, k := range sortedKeys(t.Props) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s=%s", quoteString(k), quoteString(t.Props[k]))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// likeMatch matches s against a SHOW ... LIKE pattern, case-insensitively:
+// SQL wildcards % and _ (with \ escaping), or Hive's * and | when the
+// pattern uses them and no %.
+func likeMatch(pattern, s string) bool {
+	if strings.ContainsAny(pattern, "*|") && !strings.Contains(pattern, "%") {
+		for _, alt := range strings.Split(pattern, "|") {
+			if likeMatch(strings.ReplaceAll(strings.TrimSpace(alt), "*", "%"), s) {
+				return true
+			}
+		}
+		return false
+	}
+	p, t := []rune(strings.ToLower(pattern)), []rune(strings.ToLower(s))
+	// Iterative matcher with backtracking on the last %.
+	pi, ti, star, mark := 0, 0, -1, 0
+	for ti < len(t) {
+		if pi < len(p) {
+			switch c := p[pi]; {
+			case c == '%':
+				star, mark = pi, ti
+				pi++
+				continue
+			case c == '\\' && pi+1 < len(p):
+				if p[pi+1] == t[ti] {
+					pi += 2
+					ti++
+					continue
+				}
+			case c == '_' || c == t[ti]:
+				pi++
+				ti++
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		pi = star + 1
+		mark++
+		ti = mark
+	}
+	for pi < len(p) && p[pi] == '%' {
+		pi++
+	}
+	return pi == len(p)
+}
