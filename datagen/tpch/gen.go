@@ -237,9 +237,9 @@ func (sc *scale) partSupp(p, s int64) int64 {
 	return (p+s*(tot/suppPerPart+(p-1)/tot))%tot + 1
 }
 
-// orderKey is dbgen's mk_sparse: keys are dense in blocks of 8 with gaps
-// of 24, so orders 1..8 get keys 1..7,32? No: idx 1..7 map to 1..7, idx 8
-// starts the next block at 32.
+// orderKey is dbgen's mk_sparse: only the first 8 of every 32 keys are
+// used (index 1..7 -> keys 1..7, 8..15 -> 32..39, 16..23 -> 64..71, ...),
+// leaving room for the refresh functions' inserts.
 func orderKey(idx int64) int64 {
 	return (idx>>3)<<5 | idx&7
 }

@@ -68,9 +68,9 @@ const (
 type group int8
 
 const (
-	grpNone group = iota
-	grpPart       // part and partsupp (generated together)
-	grpOrder      // orders and lineitem (generated together)
+	grpNone  group = iota
+	grpPart        // part and partsupp (generated together)
+	grpOrder       // orders and lineitem (generated together)
 	grpCust
 	grpSupp
 	grpNation
