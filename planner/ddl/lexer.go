@@ -182,7 +182,15 @@ func tokenize(src string) ([]token, error) {
 			l.advance(1)
 			toks = append(toks, token{kind: tokPunct, text: string(c), raw: string(c), pos: start, line: line, col: col})
 		default:
-			return nil, l.errAt(start, line, col, fmt.Sprintf("unexpected character %q", r))
+			// Any other character is a one-character token: the parser
+			// rejects it where a catalog statement cannot have it, and
+			// EXPLAIN / CREATE VIEW hand their query text on untouched.
+			n := utf8.RuneLen(r)
+			if n < 1 {
+				n = 1
+			}
+			l.advance(n)
+			toks = append(toks, token{kind: tokPunct, text: l.src[start:l.pos], raw: l.src[start:l.pos], pos: start, line: line, col: col})
 		}
 		_ = size
 		continue

@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{"CREATE EXTERNAL TABLE t (a decimal(50,2)) STORED AS PARQUET LOCATION '/x'", "precision must be"},
 		{"CREATE EXTERNAL TABLE t (a array<int) STORED AS PARQUET LOCATION '/x'", "column 66 near ''/x'': unexpected token in complex type"},
 		{"CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION x", "near 'x': expected location as a quoted string"},
-		{"CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION /x", "column 60 near '/x': unexpected character '/'"},
+		{"CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION /x", "column 60 near '/x': expected location as a quoted string"},
 		{"CREATE EXTERNAL TABLE t (a array<int>>) STORED AS PARQUET LOCATION '/x'", "expected ','"},
 		{"CREATE DATABASE", "at end of input: expected database name"},
 		{"DROP DATABASE d CASCADE extra", "near 'extra': unexpected text"},
