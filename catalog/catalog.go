@@ -50,20 +50,23 @@ const (
 
 // Table is a catalog table or view.
 type Table struct {
-	Database   string            `json:"database"`
-	Name       string            `json:"name"`
-	Kind       TableKind         `json:"kind"`
-	Columns    []Column          `json:"columns"`
-	Location   string            `json:"location,omitempty"`
-	Format     string            `json:"format,omitempty"` // parquet, csv, ...
-	SerDe      string            `json:"serde,omitempty"`
-	SerDeProps map[string]string `json:"serde_props,omitempty"`
-	Props      map[string]string `json:"props,omitempty"`
-	ViewSQL    string            `json:"view_sql,omitempty"`
-	Comment    string            `json:"comment,omitempty"`
-	Created    time.Time         `json:"created"`
-	Version    int               `json:"version"`
-	Stats      *TableStats       `json:"stats,omitempty"`
+	Database string    `json:"database"`
+	Name     string    `json:"name"`
+	Kind     TableKind `json:"kind"`
+	Columns  []Column  `json:"columns"`
+	// PartitionKeys are the Hive partition columns (dt, region, ...); they
+	// follow Columns in the table's schema and are not stored in files.
+	PartitionKeys []Column          `json:"partition_keys,omitempty"`
+	Location      string            `json:"location,omitempty"`
+	Format        string            `json:"format,omitempty"` // parquet, csv, ...
+	SerDe         string            `json:"serde,omitempty"`
+	SerDeProps    map[string]string `json:"serde_props,omitempty"`
+	Props         map[string]string `json:"props,omitempty"`
+	ViewSQL       string            `json:"view_sql,omitempty"`
+	Comment       string            `json:"comment,omitempty"`
+	Created       time.Time         `json:"created"`
+	Version       int               `json:"version"`
+	Stats         *TableStats       `json:"stats,omitempty"`
 }
 
 // TableStats are statistics the optimizer uses. Rows < 0 means unknown.
@@ -83,10 +86,56 @@ type ColumnStats struct {
 	Max       string `json:"max,omitempty"`
 }
 
+// Partition is one partition of a partitioned table.
+type Partition struct {
+	// Values holds one value per partition key, in key order, as text
+	// (the form used in folder names: dt=2024-06-01 → "2024-06-01").
+	// NULL partitions use HiveDefaultPartition.
+	Values   []string `json:"values"`
+	Location string   `json:"location"`
+	// Format, SerDe and SerDeProps override the table's when set.
+	Format     string            `json:"format,omitempty"`
+	SerDe      string            `json:"serde,omitempty"`
+	SerDeProps map[string]string `json:"serde_props,omitempty"`
+	Created    time.Time         `json:"created"`
+	Stats      *TableStats       `json:"stats,omitempty"`
+}
+
+// HiveDefaultPartition is the folder value Hive uses for NULL keys.
+const HiveDefaultPartition = "__HIVE_DEFAULT_PARTITION__"
+
+// PartitionFilter narrows a partition listing. Stores must call Match on
+// the values of every candidate partition and return only those it
+// accepts, decoding the rest of a partition only when it matches. Lo and
+// Hi, when set, bound the first key's value (inclusive, compared as
+// strings — valid for fixed-width forms such as yyyy-MM-dd); stores use
+// them to seek instead of scanning. A nil filter lists everything.
+type PartitionFilter struct {
+	Match  func(values []string) bool
+	Lo, Hi *string
+}
+
+// PartitionStore is implemented by stores that keep partitions.
+type PartitionStore interface {
+	// AddPartitions adds partitions atomically (all or none). An existing
+	// partition is an ErrExists error unless ifNotExists, which skips it.
+	AddPartitions(ctx context.Context, db, table string, parts []Partition, ifNotExists bool) error
+	// DropPartitions drops partitions by values atomically. A missing one
+	// is an ErrNotFound error unless ifExists.
+	DropPartitions(ctx context.Context, db, table string, values [][]string, ifExists bool) error
+	// ListPartitions lists partitions in key order.
+	ListPartitions(ctx context.Context, db, table string, f *PartitionFilter) ([]Partition, error)
+	// CountPartitions is the number of partitions of a table.
+	CountPartitions(ctx context.Context, db, table string) (int, error)
+	// UpdatePartitionStats replaces the statistics of one partition.
+	UpdatePartitionStats(ctx context.Context, db, table string, values []string, st *TableStats) error
+}
+
 // ArrowSchema returns the table's columns as an Arrow schema.
 func (t *Table) ArrowSchema() (*arrow.Schema, error) {
-	fields := make([]arrow.Field, len(t.Columns))
-	for i, c := range t.Columns {
+	all := append(append([]Column(nil), t.Columns...), t.PartitionKeys...)
+	fields := make([]arrow.Field, len(all))
+	for i, c := range all {
 		dt, err := types.Parse(c.Type)
 		if err != nil {
 			return nil, fmt.Errorf("table %s.%s column %s: %w", t.Database, t.Name, c.Name, err)
