@@ -181,11 +181,21 @@ func (b *binder) withEnv(w *sqlparser.With, env *cteEnv) (*cteEnv, error) {
 }
 
 func (b *binder) bindUnion(u *sqlparser.Union, outer *scope, env *cteEnv) (logical.Node, []logical.Col, error) {
-	ln, lcols, err := b.bindTableStmt(u.Left, outer, env)
+	n, cols, err := b.bindSetOp(u.Left, u.Right, plan.Union, !u.Distinct, outer, env)
 	if err != nil {
 		return nil, nil, err
 	}
-	rn, rcols, err := b.bindTableStmt(u.Right, outer, env)
+	return b.bindSetOpTail(u, n, cols)
+}
+
+// bindSetOp binds a two-input set operation (UNION flattens nested UNION
+// ALLs; INTERSECT and EXCEPT keep exactly two inputs).
+func (b *binder) bindSetOp(left, right sqlparser.TableStatement, kind plan.SetOpKind, all bool, outer *scope, env *cteEnv) (logical.Node, []logical.Col, error) {
+	ln, lcols, err := b.bindTableStmt(left, outer, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	rn, rcols, err := b.bindTableStmt(right, outer, env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,13 +245,17 @@ func (b *binder) bindUnion(u *sqlparser.Union, outer *scope, env *cteEnv) (logic
 	if rn, rcols, err = castSide(rn, rcols); err != nil {
 		return nil, nil, err
 	}
-	so := &logical.SetOp{Kind: plan.Union, All: true}
+	so := &logical.SetOp{Kind: kind, All: all}
+	if kind == plan.Union {
+		// UNION is bound as UNION ALL plus a DISTINCT aggregate.
+		so.All = true
+	}
 	// Flatten nested UNION ALL.
 	for _, side := range []struct {
 		n    logical.Node
 		cols []logical.Col
 	}{{ln, lcols}, {rn, rcols}} {
-		if inner, ok := side.n.(*logical.SetOp); ok && inner.All && inner.Kind == plan.Union && u.Distinct == false {
+		if inner, ok := side.n.(*logical.SetOp); ok && kind == plan.Union && all && inner.All && inner.Kind == plan.Union {
 			so.Ins = append(so.Ins, inner.Ins...)
 			so.InCols = append(so.InCols, inner.InCols...)
 			continue
@@ -257,10 +271,15 @@ func (b *binder) bindUnion(u *sqlparser.Union, outer *scope, env *cteEnv) (logic
 		so.Out = append(so.Out, b.meta.NewCol(c.Name, outT[i]))
 	}
 	var n logical.Node = so
-	cols := so.Out
-	if u.Distinct {
-		n = distinct(n, cols)
+	if kind == plan.Union && !all {
+		n = distinct(n, so.Out)
 	}
+	return n, so.Out, nil
+}
+
+// bindSetOpTail applies a UNION's own ORDER BY and LIMIT.
+func (b *binder) bindSetOpTail(u *sqlparser.Union, n logical.Node, cols []logical.Col) (logical.Node, []logical.Col, error) {
+	var err error
 	// ORDER BY / LIMIT over the union: by output name or position.
 	if len(u.OrderBy) > 0 {
 		var keys []plan.SortKey
@@ -370,9 +389,23 @@ func (b *binder) bindTableExpr(te sqlparser.TableExpr, outer *scope, env *cteEnv
 			if alias == "" {
 				return nil, nil, newErr(CodeOther, "Every derived table must have its own alias")
 			}
+			if kind, all, ok := setopFromAlias(alias); ok {
+				l, r, ok := unionSides(src.Select)
+				if !ok {
+					return nil, nil, newErr(CodeOther, "malformed set operation")
+				}
+				n, cols, err := b.bindSetOp(l, r, kind, all, nil, env)
+				if err != nil {
+					return nil, nil, err
+				}
+				return b.derivedScope(n, cols, "", "", t.Columns)
+			}
 			n, cols, err := b.bindTableStmt(src.Select, nil, env)
 			if err != nil {
 				return nil, nil, err
+			}
+			if strings.HasPrefix(strings.ToLower(alias), setopAliasPrefix) {
+				alias = ""
 			}
 			return b.derivedScope(n, cols, "", alias, t.Columns)
 		}

@@ -107,6 +107,11 @@ func Parse(sql string) (sqlparser.Statement, error) {
 	if err == nil {
 		return stmt, nil
 	}
+	if rw, ok := rewriteSetOps(sql); ok {
+		if stmt, rerr := parser.Parse(rw); rerr == nil {
+			return stmt, nil
+		}
+	}
 	msg := err.Error()
 	if m := posRe.FindStringSubmatch(msg); m != nil {
 		pos, _ := strconv.Atoi(m[1])
