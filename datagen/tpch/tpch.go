@@ -293,10 +293,17 @@ func reuse(dir, db string, sf float64, format string) ([]catalog.Table, bool) {
 			return nil, false
 		}
 	}
+	stats := map[string]*catalog.TableStats{}
 	for i := range m.Tables {
 		m.Tables[i].Database = db
 		m.Tables[i].Location = filepath.Join(dir, m.Tables[i].Name)
+		if m.Tables[i].Stats == nil {
+			m.Tables[i].Stats = &catalog.TableStats{}
+		}
+		stats[m.Tables[i].Name] = m.Tables[i].Stats
 	}
+	// Manifests written before column statistics existed lack them.
+	addColumnStats(stats)
 	return m.Tables, true
 }
 
