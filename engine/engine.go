@@ -44,6 +44,8 @@ import (
 
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/catalog/boltstore"
+	"github.com/tarnsql/tarn/engine/wlm"
+	"github.com/tarnsql/tarn/exec"
 )
 
 // Config configures an engine.
@@ -51,6 +53,11 @@ type Config struct {
 	// DataDir holds catalog.db (catalog and query history) and the
 	// default warehouse; default ./tarn-data.
 	DataDir string
+	// Catalog selects the catalog store: "" keeps the catalog in the
+	// data directory's bbolt file; a postgres:// (or postgresql://) DSN
+	// uses a shared PostgreSQL metastore (catalog/pgstore). Query history
+	// and other local state stay in the data directory either way.
+	Catalog string
 	// MemoryLimit is the per-query memory limit in bytes; 0 means 60% of
 	// physical memory (or of the cgroup limit when one is set).
 	MemoryLimit int64
@@ -58,20 +65,26 @@ type Config struct {
 	Slices int
 	// BatchSize is the target rows per batch; 0 = 1024.
 	BatchSize int
-	// Allocator is the base Arrow allocator; nil = memory.DefaultAllocator.
+	// Allocator is the base Arrow allocator; nil = a pooling allocator (exec.PoolAllocator).
 	Allocator memory.Allocator
 	// HistoryLimit caps system.query_history (default 10,000 statements;
 	// older entries are dropped from memory and from disk).
 	HistoryLimit int
+	// WLM is the workload management configuration (tarn.yaml's wlm:
+	// section); nil keeps the one persisted by SQL statements, or the
+	// defaults (a default queue of 5 slots and the superuser queue).
+	// MemoryLimit is the budget the queues' memory_percent divide.
+	WLM *wlm.Config
 }
 
 // Engine is an embedded tarn instance over one data directory.
 type Engine struct {
 	cfg     Config
-	store   *boltstore.Store
+	store   engineStore
 	hist    *history
 	idSfx   string
 	counter atomic.Int64
+	wlmState
 
 	closeOnce sync.Once
 }
@@ -102,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.BatchSize = 1024
 	}
 	if cfg.Allocator == nil {
-		cfg.Allocator = memory.DefaultAllocator
+		cfg.Allocator = exec.NewPoolAllocator()
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = 10000
@@ -111,9 +124,14 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := openHistory(st.DB(), cfg.HistoryLimit)
+	store, err := openCatalogStore(ctx, cfg.Catalog, st)
 	if err != nil {
 		st.Close()
+		return nil, err
+	}
+	h, err := openHistory(st.DB(), cfg.HistoryLimit)
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	var b [4]byte
@@ -122,7 +140,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	for len(sfx) < 5 {
 		sfx = "0" + sfx
 	}
-	return &Engine{cfg: cfg, store: st, hist: h, idSfx: sfx[len(sfx)-5:]}, nil
+	e := &Engine{cfg: cfg, store: store, hist: h, idSfx: sfx[len(sfx)-5:]}
+	if err := e.openWLM(st.DB()); err != nil {
+		h.close()
+		store.Close()
+		return nil, err
+	}
+	return e, nil
 }
 
 // Config returns the effective configuration (defaults filled in).
