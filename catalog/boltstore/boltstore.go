@@ -8,6 +8,8 @@
 //	databases/<db>                 JSON catalog.Database
 //	tables/<db>/<table>            JSON catalog.Table (nested bucket per db)
 //	versions/<db>/<table>/<v>      JSON catalog.Table of superseded versions
+//	partitions/<db>/<table>/<key>  JSON catalog.Partition without its values;
+//	                               <key> encodes the values in order
 //
 // Other packages may keep their own top-level buckets in the same file
 // through DB (the engine stores query history there).
@@ -59,7 +61,7 @@ func OpenFile(path string) (*Store, error) {
 		return nil, fmt.Errorf("catalog: open %s: %w (is another tarn process using this data directory?)", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketVersions} {
+		for _, b := range [][]byte{bucketDatabases, bucketTables, bucketVersions, bucketPartitions} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -151,6 +153,9 @@ func (s *Store) DropDatabase(ctx context.Context, name string, ifExists, cascade
 				return err
 			}
 		}
+		if err := deletePartitions(tx, name, ""); err != nil {
+			return err
+		}
 		return dbs.Delete([]byte(name))
 	})
 }
@@ -224,11 +229,15 @@ func (s *Store) CreateTable(ctx context.Context, t catalog.Table, ifNotExists bo
 			}
 			return fmt.Errorf("table %s.%s: %w", t.Database, t.Name, catalog.ErrExists)
 		}
-		// A re-created table starts a fresh version history.
+		// A re-created table starts a fresh version history and no
+		// partitions (DropTable removes both; this guards older files).
 		if vb := tx.Bucket(bucketVersions).Bucket([]byte(t.Database)); vb != nil && vb.Bucket([]byte(t.Name)) != nil {
 			if err := vb.DeleteBucket([]byte(t.Name)); err != nil {
 				return err
 			}
+		}
+		if err := deletePartitions(tx, t.Database, t.Name); err != nil {
+			return err
 		}
 		return tb.Put([]byte(t.Name), val)
 	})
@@ -329,6 +338,9 @@ func (s *Store) DropTable(ctx context.Context, db, name string, ifExists bool) e
 			if err := vdb.DeleteBucket([]byte(name)); err != nil {
 				return err
 			}
+		}
+		if err := deletePartitions(tx, db, name); err != nil {
+			return err
 		}
 		return tb.Delete([]byte(name))
 	})

@@ -32,7 +32,11 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		{"Tables", testTables},
 		{"ReplaceTable", testReplaceTable},
 		{"CaseFolding", testCaseFolding},
-		{"ConcurrentDDL", testConcurrentDDL},
+		{"ConcurrentDDL", func(t *testing.T, s catalog.Store) { ConcurrentDDL(t, s) }},
+		{"Partitions", testPartitions},
+		{"ManyPartitions", testManyPartitions},
+		{"TableVersions", testTableVersions},
+		{"ConcurrentPartitions", testConcurrentPartitions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,10 +225,36 @@ func testCaseFolding(t *testing.T, s catalog.Store) {
 	must(t, s.DropTable(ctx, "Sales", "oRdErS", false))
 }
 
-// testConcurrentDDL runs 8 goroutines creating, replacing and dropping
-// tables and databases at once; nothing may be lost.
-func testConcurrentDDL(t *testing.T, s catalog.Store) {
+// RunSharedSuite runs the concurrency tests with the workers spread
+// over several stores opened on the same catalog (two tarn servers
+// sharing one metastore). newStores returns them on a fresh catalog;
+// the suite closes them.
+func RunSharedSuite(t *testing.T, newStores func(t *testing.T) []catalog.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, stores ...catalog.Store)
+	}{
+		{"ConcurrentDDL", ConcurrentDDL},
+		{"ConcurrentPartitions", ConcurrentPartitions},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stores := newStores(t)
+			defer func() {
+				for _, s := range stores {
+					s.Close()
+				}
+			}()
+			tc.fn(t, stores...)
+		})
+	}
+}
+
+// ConcurrentDDL runs 8 goroutines creating, replacing and dropping
+// tables and databases at once, spread over the given stores (which must
+// share one catalog); nothing may be lost.
+func ConcurrentDDL(t *testing.T, stores ...catalog.Store) {
 	ctx := context.Background()
+	s := stores[0]
 	must(t, s.CreateDatabase(ctx, catalog.Database{Name: "shared"}, false))
 	const workers, perWorker = 8, 25
 	var wg sync.WaitGroup
@@ -233,6 +263,7 @@ func testConcurrentDDL(t *testing.T, s catalog.Store) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			s := stores[w%len(stores)]
 			own := fmt.Sprintf("db%d", w)
 			if err := s.CreateDatabase(ctx, catalog.Database{Name: own}, false); err != nil {
 				errs <- err
