@@ -14,6 +14,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/tarnsql/tarn/catalog"
 )
 
 // FileInfo describes one file.
@@ -28,6 +30,20 @@ type File interface {
 	io.ReaderAt
 	io.Closer
 	Size() int64
+}
+
+// ByteRange is a byte range [Off, Off+Len) of a file.
+type ByteRange struct {
+	Off, Len int64
+}
+
+// RangeReader is an optional interface of a File that reads many ranges
+// in one call (object stores: nearby ranges coalesced into one request,
+// requests sent in parallel). Formats that know their ranges up front
+// (the column chunks of a Parquet row group) use it when the File has
+// it. The i-th result holds exactly ranges[i].Len bytes.
+type RangeReader interface {
+	ReadRanges(ctx context.Context, ranges []ByteRange) ([][]byte, error)
 }
 
 // FileSystem is the small storage interface (local, S3, HDFS).
@@ -52,6 +68,11 @@ type Split struct {
 	Offset, Length int64
 	// Rows is the estimated number of rows (-1 unknown).
 	Rows int64
+	// Partition is, for a partitioned table, the index of the split's
+	// partition in the list the table was given (see PartitionedTable);
+	// the table fills the partition-key columns from it and names the
+	// partition in errors. Formats ignore it; it is 0 otherwise.
+	Partition int
 }
 
 // Range is a closed interval of values a column must fall in, in the
@@ -95,6 +116,30 @@ type ScanStats struct {
 	RowsScanned      atomic.Int64
 	SplitsTotal      atomic.Int64
 	SplitsDone       atomic.Int64
+	// PartitionsTotal counts the partitions of the partitioned tables
+	// scanned (for a projected table, the projected range) and
+	// PartitionsScanned those left after pruning.
+	PartitionsTotal   atomic.Int64
+	PartitionsScanned atomic.Int64
+}
+
+// PartitionedTable is implemented by tables split into Hive partitions
+// (catalog.Table.PartitionKeys, which follow the data columns in the
+// schema). The planner prunes partitions from the scan's predicate and
+// hands the survivors to WithPartitions; a partitioned table that was
+// never given partitions discovers key=value folders itself.
+type PartitionedTable interface {
+	Table
+	// CatalogTable is the table's catalog entry (partition keys, and the
+	// properties that configure partition projection).
+	CatalogTable() *catalog.Table
+	// WithPartitions returns a table that reads only parts (each
+	// partition's location and format override); total is the number of
+	// partitions before pruning, for EXPLAIN and ScanStats.
+	WithPartitions(parts []catalog.Partition, total int) (Table, error)
+	// PartitionCounts reports the selected and total partitions
+	// (selected < 0 when no partitions were selected yet).
+	PartitionCounts() (selected, total int)
 }
 
 // BatchReader yields record batches. Next returns (nil, io.EOF) at the

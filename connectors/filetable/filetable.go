@@ -16,9 +16,14 @@ import (
 
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/connectors"
+	"github.com/tarnsql/tarn/connectors/format/avro"
 	"github.com/tarnsql/tarn/connectors/format/csv"
+	"github.com/tarnsql/tarn/connectors/format/json"
 	"github.com/tarnsql/tarn/connectors/format/parquet"
+	"github.com/tarnsql/tarn/connectors/format/regex"
+	"github.com/tarnsql/tarn/connectors/storage/hdfs"
 	"github.com/tarnsql/tarn/connectors/storage/local"
+	"github.com/tarnsql/tarn/connectors/storage/s3"
 )
 
 // Table is a file table.
@@ -30,6 +35,10 @@ type Table struct {
 	location string
 	opts     map[string]string
 	stats    *catalog.TableStats
+	// ct is the catalog entry (nil for NewFromFiles tables); part is set
+	// for partitioned tables (see partitioned.go).
+	ct   *catalog.Table
+	part *partState
 }
 
 var _ connectors.Table = (*Table)(nil)
@@ -55,6 +64,11 @@ func New(ct *catalog.Table) (connectors.Table, error) {
 		return nil, err
 	}
 	t.stats = ct.Stats
+	t.ct = ct
+	if len(ct.PartitionKeys) > 0 {
+		t.part = newPartState(schema, len(ct.Columns))
+		return t, nil
+	}
 	return t, nil
 }
 
@@ -70,7 +84,7 @@ func build(name string, schema *arrow.Schema, format, location string, opts map[
 	if location == "" {
 		return nil, fmt.Errorf("table %s: no LOCATION", name)
 	}
-	fsys, err := FileSystemFor(location)
+	fsys, err := FileSystemForOptions(location, opts)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
@@ -83,6 +97,13 @@ func build(name string, schema *arrow.Schema, format, location string, opts map[
 
 // FileSystemFor picks the file system for a location by its scheme.
 func FileSystemFor(location string) (connectors.FileSystem, error) {
+	return FileSystemForOptions(location, nil)
+}
+
+// FileSystemForOptions picks the file system for a location by its
+// scheme; table properties may tune object storage (s3.endpoint,
+// s3.region, s3.path-style-access, ...: see docs/STORAGE.md).
+func FileSystemForOptions(location string, opts map[string]string) (connectors.FileSystem, error) {
 	scheme := ""
 	if i := strings.Index(location, "://"); i > 0 {
 		scheme = strings.ToLower(location[:i])
@@ -90,8 +111,10 @@ func FileSystemFor(location string) (connectors.FileSystem, error) {
 	switch scheme {
 	case "", "file":
 		return local.New(), nil
-	case "s3", "s3a", "s3n", "hdfs":
-		return nil, fmt.Errorf("location %s: %s:// storage is not supported yet", location, scheme)
+	case "s3", "s3a", "s3n":
+		return s3.ForLocation(location, opts)
+	case "hdfs":
+		return hdfs.ForLocation(location)
 	}
 	return nil, fmt.Errorf("location %s: unknown storage scheme %q", location, scheme)
 }
@@ -111,10 +134,18 @@ func FormatFor(name string, opts map[string]string) (connectors.Format, error) {
 			}
 		}
 		return csv.New(), nil
+	case "json", "jsonfile":
+		return json.New(), nil
+	case "regex":
+		return regex.New(), nil
+	case "avro":
+		return avro.New(), nil
+	case "orc":
+		return nil, errors.New("file format ORC is not supported: there is no maintained pure-Go ORC reader (see docs/FORMATS.md)")
 	case "":
-		return nil, errors.New("no file format given (STORED AS PARQUET, CSV, TEXTFILE or TSV)")
+		return nil, errors.New("no file format given (STORED AS PARQUET, CSV, TEXTFILE, TSV, JSONFILE or AVRO, or ROW FORMAT SERDE)")
 	}
-	return nil, fmt.Errorf("file format %q is not supported (parquet, csv, textfile, tsv)", name)
+	return nil, fmt.Errorf("file format %q is not supported (parquet, csv, textfile, tsv, json, regex, avro)", name)
 }
 
 // Name is the qualified table name.
@@ -153,11 +184,33 @@ type splitPruner interface {
 // here count into RowGroupsTotal (the ones that survive are counted when
 // their split is opened); FilesScanned counts files with a split left.
 func (t *Table) Splits(ctx context.Context, req *connectors.ScanRequest) ([]connectors.Split, error) {
+	if t.part != nil {
+		return t.partSplits(ctx, req)
+	}
 	files, err := t.files(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pruner, _ := t.format.(splitPruner)
+	out, err := splitFiles(ctx, t.fs, t.format, files, req, t.request(req), 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	if req != nil && req.Stats != nil {
+		req.Stats.SplitsTotal.Add(int64(len(out)))
+	}
+	return out, nil
+}
+
+// splitFiles cuts files into splits of partition part, pruning them with
+// preq (the request as the format sees it) when req has ranges. It
+// counts pruned row groups and files with a split left into req.Stats;
+// wrap, when set, adds context to errors.
+func splitFiles(ctx context.Context, fsys connectors.FileSystem, format connectors.Format, files []connectors.FileInfo,
+	req, preq *connectors.ScanRequest, part int, wrap func(connectors.FileInfo, error) error) ([]connectors.Split, error) {
+	if wrap == nil {
+		wrap = func(_ connectors.FileInfo, err error) error { return err }
+	}
+	pruner, _ := format.(splitPruner)
 	var out []connectors.Split
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -166,16 +219,17 @@ func (t *Table) Splits(ctx context.Context, req *connectors.ScanRequest) ([]conn
 		if f.Size == 0 {
 			continue
 		}
-		splits, err := t.format.Splits(ctx, t.fs, f, t.opts)
+		splits, err := format.Splits(ctx, fsys, f, preq.Options)
 		if err != nil {
-			return nil, err
+			return nil, wrap(f, err)
 		}
 		kept := 0
 		for _, s := range splits {
-			if pruner != nil && req != nil && len(req.Ranges) > 0 {
-				s2, ok, dropped, err := pruner.PruneSplit(ctx, t.fs, s, t.request(req))
+			s.Partition = part
+			if pruner != nil && req != nil && len(preq.Ranges) > 0 {
+				s2, ok, dropped, err := pruner.PruneSplit(ctx, fsys, s, preq)
 				if err != nil {
-					return nil, err
+					return nil, wrap(f, err)
 				}
 				if req.Stats != nil {
 					req.Stats.RowGroupsTotal.Add(int64(dropped))
@@ -192,15 +246,15 @@ func (t *Table) Splits(ctx context.Context, req *connectors.ScanRequest) ([]conn
 			req.Stats.FilesScanned.Add(1)
 		}
 	}
-	if req != nil && req.Stats != nil {
-		req.Stats.SplitsTotal.Add(int64(len(out)))
-	}
 	return out, nil
 }
 
 // request fills in the table's schema and options when the caller left
 // them out.
 func (t *Table) request(req *connectors.ScanRequest) *connectors.ScanRequest {
+	if req == nil {
+		return &connectors.ScanRequest{Schema: t.schema, Options: t.opts}
+	}
 	if req.Options != nil && req.Schema != nil {
 		return req
 	}
@@ -216,6 +270,9 @@ func (t *Table) request(req *connectors.ScanRequest) *connectors.ScanRequest {
 
 // Open reads one split.
 func (t *Table) Open(ctx context.Context, split connectors.Split, req *connectors.ScanRequest) (connectors.BatchReader, error) {
+	if t.part != nil {
+		return t.partOpen(ctx, split, req)
+	}
 	return t.format.Open(ctx, t.fs, split, t.request(req))
 }
 
@@ -232,6 +289,9 @@ const maxFooterEstimate = 256
 // present, else from file metadata (Parquet footers, which are cached),
 // else bytes/100 rows.
 func (t *Table) Estimate(ctx context.Context) (rows, bytes int64) {
+	if t.part != nil {
+		return t.partEstimate(ctx)
+	}
 	if s := t.stats; s != nil && s.Rows >= 0 {
 		b := s.Bytes
 		if b <= 0 {

@@ -89,9 +89,22 @@ func TestParquetTable(t *testing.T) {
 	if _, err := tb2.Splits(ctx, &connectors.ScanRequest{}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("missing location: %v", err)
 	}
+	// s3:// and hdfs:// build without touching the network (storage
+	// tests live in connectors/storage/{s3,hdfs}); unknown schemes fail.
+	for _, loc := range []string{"s3://bucket/x", "s3a://bucket/x", "hdfs://namenode:8020/x"} {
+		ct.Location = loc
+		if _, err := New(ct); err != nil {
+			t.Fatalf("%s: %v", loc, err)
+		}
+	}
+	ct.Location = "gs://bucket/x"
+	if _, err := New(ct); err == nil || !strings.Contains(err.Error(), "unknown storage scheme") {
+		t.Fatalf("gs: %v", err)
+	}
 	ct.Location = "s3://bucket/x"
-	if _, err := New(ct); err == nil || !strings.Contains(err.Error(), "not supported yet") {
-		t.Fatalf("s3: %v", err)
+	ct.Props = map[string]string{"s3.aws-secret-key": "do-not-show"}
+	if _, err := New(ct); err == nil || strings.Contains(err.Error(), "do-not-show") || !strings.Contains(err.Error(), "SHOW CREATE TABLE") {
+		t.Fatalf("a secret in table properties: %v", err)
 	}
 }
 

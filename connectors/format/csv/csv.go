@@ -24,6 +24,7 @@ import (
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
+	"github.com/tarnsql/tarn/connectors/compress"
 )
 
 // SplitSize is the byte size above which files are split.
@@ -55,7 +56,12 @@ func (*Format) InferSchema(ctx context.Context, fs connectors.FileSystem, file c
 		return nil, fmt.Errorf("csv: %w", err)
 	}
 	defer f.Close()
-	s := newScanner(f, 0, f.Size(), o, f.Size())
+	in, err := compress.Open(file.Path, f, opts)
+	if err != nil {
+		return nil, fmt.Errorf("csv: %w", err)
+	}
+	defer in.Close()
+	s := newScanner(in, 0, in.Size, o, min(in.Size, bufSize))
 	ok, err := s.next()
 	if err != nil {
 		return nil, fmt.Errorf("csv: %s: %w", file.Path, err)
@@ -79,9 +85,10 @@ func (*Format) InferSchema(ctx context.Context, fs connectors.FileSystem, file c
 	return arrow.NewSchema(fields, nil), nil
 }
 
-// Splits cuts files larger than SplitSize into byte ranges.
+// Splits cuts uncompressed files larger than SplitSize into byte
+// ranges; compressed files are one split each.
 func (*Format) Splits(ctx context.Context, fs connectors.FileSystem, file connectors.FileInfo, opts map[string]string) ([]connectors.Split, error) {
-	if file.Size <= SplitSize {
+	if file.Size <= SplitSize || !compress.Splittable(file.Path, opts) {
 		return []connectors.Split{{File: file, Rows: -1}}, nil
 	}
 	var out []connectors.Split
@@ -105,7 +112,12 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	if err != nil {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
-	r := &reader{path: split.File.Path, file: f, req: req, opt: o, mem: req.Mem}
+	in, err := compress.Open(split.File.Path, f, req.Options)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("csv: %w", err)
+	}
+	r := &reader{path: split.File.Path, file: f, in: in, req: req, opt: o, mem: req.Mem}
 	if r.mem == nil {
 		r.mem = memory.DefaultAllocator
 	}
@@ -115,28 +127,40 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	}
 	r.limit = req.Limit
 	if err := r.plan(); err != nil {
-		f.Close()
+		r.Close()
 		return nil, err
 	}
-	size := f.Size()
+	size := in.Size
 	end := size
-	if split.Length > 0 && split.Offset+split.Length < size {
+	if in.Stream() {
+		// A compressed file is read whole by the split at offset 0 (a
+		// file detected as compressed by its bytes may have been cut
+		// into ranges by its size: the others read nothing).
+		if split.Offset > 0 {
+			end = 0
+		}
+		split.Offset, split.Length = 0, 0
+	} else if split.Length > 0 && split.Offset+split.Length < size {
 		end = split.Offset + split.Length
 	}
 	r.end = end
+	if end == 0 {
+		r.done = true
+		return r, nil
+	}
 	start := split.Offset
 	r.lineKnown = start == 0
-	r.sc = newScanner(f, start, size, o, end-start)
+	r.sc = newScanner(in, start, size, o, min(end-start, bufSize))
 	if start > 0 {
 		if err := r.sc.syncTo(start, r.ncols()); err != nil {
-			f.Close()
+			r.Close()
 			return nil, fmt.Errorf("csv: %s: %w", r.path, err)
 		}
 	} else {
 		for i := 0; i < o.SkipLines; i++ {
 			ok, err := r.sc.next()
 			if err != nil {
-				f.Close()
+				r.Close()
 				return nil, fmt.Errorf("csv: %s: %w", r.path, err)
 			}
 			if !ok {

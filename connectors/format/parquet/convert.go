@@ -61,6 +61,7 @@ type conv struct {
 	srcScale, dstScale int32
 	dstPrec            int32
 	floor              bool // opTs division rounds toward -inf
+	uuid               bool // opString: format 16 bytes as a UUID
 }
 
 func srcKindOf(c *fileColumn) srcKind {
@@ -220,6 +221,12 @@ func planConv(c *fileColumn, dt arrow.DataType) (*conv, error) {
 	case arrow.STRING:
 		if (cv.src != sBytes && cv.src != sFixed) || c.logical == lDecimal {
 			return bad()
+		}
+		if c.logical == lUUID {
+			if c.flbaLen != 16 {
+				return bad()
+			}
+			cv.uuid = true
 		}
 		cv.op = opString
 	default:

@@ -111,11 +111,26 @@ func (f *Format) PruneSplit(ctx context.Context, fs connectors.FileSystem, split
 	pr := newPruner(m, req)
 	keep := make([]int, 0, len(rgs))
 	var rows int64
+	var file connectors.File // opened for bloom filters when needed
+	defer func() {
+		if file != nil {
+			file.Close()
+		}
+	}()
 	for _, rg := range rgs {
 		if rg < 0 || rg >= len(m.pf.Metadata().RowGroups) {
 			return split, false, 0, fmt.Errorf("parquet: %s: row group %d does not exist (file has %d)", split.File.Path, rg, len(m.pf.Metadata().RowGroups))
 		}
-		if pr.mayMatch(rg) {
+		ok := pr.mayMatch(rg)
+		if ok && pr.hasBloom(rg) {
+			if file == nil {
+				if file, err = fs.Open(ctx, split.File.Path); err != nil {
+					return split, false, 0, fmt.Errorf("parquet: %w", err)
+				}
+			}
+			ok = !pr.bloomExcludes(file, rg)
+		}
+		if ok {
 			keep = append(keep, rg)
 			rows += m.pf.Metadata().RowGroups[rg].NumRows
 		}
@@ -216,7 +231,23 @@ func readFooter(path string, r connectors.File, bytesRead *atomic.Int64) (m *fil
 		return nil, fmt.Errorf("parquet: %s: footer length %d exceeds the file size %d: file truncated? (offset %d)", path, flen, size, size-8)
 	}
 	footerOff := size - 8 - flen
-	dr := &detachedReader{r: r, n: bytesRead}
+	footer := make([]byte, flen)
+	if _, err := r.ReadAt(footer, footerOff); err != nil {
+		return nil, fmt.Errorf("parquet: %s: reading footer: %v (offset %d)", path, err, footerOff)
+	}
+	if bytesRead != nil {
+		bytesRead.Add(flen)
+	}
+	if err := checkThrift(footer); err != nil {
+		return nil, fmt.Errorf("parquet: %s: corrupt footer: %v (offset %d)", path, err, footerOff)
+	}
+	// The footer is served from memory; parquet-go reads nothing else
+	// while opening (page indexes and bloom filters are read later).
+	var rest io.ReaderAt = r
+	if bytesRead != nil {
+		rest = countingReader{r: r, n: bytesRead}
+	}
+	dr := &detachedReader{r: &chunkReader{base: footerOff, data: footer, next: rest}}
 	dr.alive.Store(true)
 	defer dr.alive.Store(false)
 	defer func() {

@@ -96,27 +96,7 @@ func chunkMayMatch(md *format.ColumnMetaData, rows int64, pr *prRange) bool {
 	if !ok1 || !ok2 {
 		return true
 	}
-	if len(r.Values) > 0 {
-		for _, v := range r.Values {
-			c1, ok1 := compare(v, lo)
-			c2, ok2 := compare(v, hi)
-			if !ok1 || !ok2 || (c1 >= 0 && c2 <= 0) {
-				return true
-			}
-		}
-		return false
-	}
-	if r.Min != nil {
-		if c, ok := compare(hi, r.Min); ok && c < 0 {
-			return false
-		}
-	}
-	if r.Max != nil {
-		if c, ok := compare(lo, r.Max); ok && c > 0 {
-			return false
-		}
-	}
-	return true
+	return boundsMayMatch(lo, hi, r)
 }
 
 // legacyStatsOK reports whether the deprecated min/max fields (signed
@@ -181,6 +161,9 @@ func statValue(b []byte, c *fileColumn, cv *conv) (any, bool) {
 	case format.ByteArray, format.FixedLenByteArray:
 		switch cv.op {
 		case opString:
+			if cv.uuid {
+				return nil, false // stored as bytes, compared as text
+			}
 			return string(b), true
 		case opBytesDec64, opBytesDec128, opBytesFloat:
 			n, ok := beInt(b)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
+	"sort"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -71,6 +73,10 @@ type reader struct {
 	rgPos     int
 	rgLeft    int64 // rows left in the current row group
 	rgCur     int
+	pr        *pruner    // nil without ranges
+	keep      []rowRange // rows of the current row group to read (nil: all)
+	keepPos   int
+	rgRow     int64 // next row of the current row group
 	batchSize int
 	limit     int64 // rows left when > 0
 	done      bool
@@ -102,6 +108,10 @@ type colReader struct {
 	buf     []byte // prefetched column chunk
 	avgLen  int    // average string length seen, for buffer sizing
 	chunkAt int64
+	// page skipping: the first row of each data page (from a validated
+	// offset index; nil without one) and the index of the loaded page.
+	pageFirst []int64
+	pageIdx   int
 }
 
 func (r *reader) errorf(format string, args ...any) error {
@@ -140,6 +150,7 @@ func (r *reader) plan(split connectors.Split) error {
 	var pr *pruner
 	if len(req.Ranges) > 0 {
 		pr = newPruner(r.meta, req)
+		r.pr = pr
 	}
 	for _, rg := range rgs {
 		if rg < 0 || rg >= len(md.RowGroups) {
@@ -148,7 +159,7 @@ func (r *reader) plan(split connectors.Split) error {
 		if md.RowGroups[rg].NumRows == 0 {
 			continue
 		}
-		if pr != nil && !pr.mayMatch(rg) {
+		if pr != nil && (!pr.mayMatch(rg) || pr.hasBloom(rg) && pr.bloomExcludes(countingReader{r: r.file, n: &r.bytes}, rg)) {
 			continue
 		}
 		r.rowGroups = append(r.rowGroups, rg)
@@ -182,6 +193,16 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if n > r.rgLeft {
 		n = r.rgLeft
 	}
+	if r.keep != nil {
+		iv := r.keep[r.keepPos]
+		if r.rgRow < iv.start {
+			if err := r.seek(iv.start); err != nil {
+				r.finish()
+				return nil, err
+			}
+		}
+		n = min(n, iv.end-r.rgRow)
+	}
 	if r.limit > 0 && n > r.limit {
 		n = r.limit
 	}
@@ -198,6 +219,10 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		cols[i] = a
 	}
 	r.rgLeft -= n
+	r.rgRow += n
+	if r.keep != nil && r.rgRow == r.keep[r.keepPos].end {
+		r.keepPos++
+	}
 	if r.limit > 0 {
 		r.limit -= n
 		if r.limit == 0 {
@@ -282,10 +307,26 @@ func (r *reader) openRowGroup(rg int) error {
 	chunks := rgs[rg].ColumnChunks()
 	r.rgCur = rg
 	r.rgLeft = g.NumRows
+	r.rgRow, r.keep, r.keepPos = 0, nil, 0
+	src := countingReader{r: r.file, n: &r.bytes}
+	if r.pr != nil {
+		if keep := r.pr.pageRows(src, rg); keep != nil {
+			var rows int64
+			for _, k := range keep {
+				rows += k.end - k.start
+			}
+			if rows == 0 {
+				r.rgLeft = 0 // no page can match: skip the row group
+				return nil
+			}
+			if rows < g.NumRows {
+				r.keep, r.rgLeft = keep, rows
+			}
+		}
+	}
 	if st := r.req.Stats; st != nil {
 		st.RowGroupsScanned.Add(1)
 	}
-	src := countingReader{r: r.file, n: &r.bytes}
 	for _, c := range r.cols {
 		c.closePages()
 		if c.fc == nil {
@@ -309,6 +350,7 @@ func (r *reader) openRowGroup(rg int) error {
 			return r.errorf("column %q row group %d: chunk type %s differs from the schema type %s (offset %d)", c.name, rg, cmd.Type, c.fc.phys, start)
 		}
 		var from io.ReaderAt = src
+		cs := &chunkSource{file: r.file, base: start, size: size}
 		if size <= maxPrefetch {
 			if cap(c.buf) < int(size) {
 				c.buf = make([]byte, size)
@@ -318,9 +360,90 @@ func (r *reader) openRowGroup(rg int) error {
 				return r.errorf("column %q row group %d: reading column chunk: %v (offset %d)", c.name, rg, err, start)
 			}
 			from = &chunkReader{base: start, data: c.buf, next: src}
+			cs.buf = c.buf
 		}
+		pages, err := r.checkChunk(c, cs, g.NumRows)
+		if err != nil {
+			return r.errorf("column %q row group %d: %v", c.name, rg, err)
+		}
+		c.pageFirst, c.pageIdx = nil, -1
 		c.chunk = cc
 		c.pages = cc.PagesFrom(from)
+		if r.keep != nil {
+			c.pageFirst = r.installOffsetIndex(cc, rg, c.fc.leaf, pages)
+		}
+	}
+	return nil
+}
+
+// installOffsetIndex gives parquet-go the chunk's offset index (so that
+// SeekToRow jumps to a page) when it agrees with the page headers, and
+// returns the first row of each data page (nil: skip by reading).
+func (r *reader) installOffsetIndex(cc *pq.FileColumnChunk, rg, leaf int, pages []dataPage) []int64 {
+	cm := &r.meta.pf.Metadata().RowGroups[rg].Columns[leaf]
+	b, ok := readIndexBytes(countingReader{r: r.file, n: &r.bytes}, r.meta.size, cm.OffsetIndexOffset, int64(cm.OffsetIndexLength))
+	if !ok {
+		return nil
+	}
+	var oi format.OffsetIndex
+	if !decodeIndex(b, &oi) || len(oi.PageLocations) != len(pages) {
+		return nil
+	}
+	first := make([]int64, len(pages))
+	for i, p := range oi.PageLocations {
+		if p.Offset != pages[i].off || p.FirstRowIndex != pages[i].first {
+			return nil
+		}
+		first[i] = p.FirstRowIndex
+	}
+	// The bytes were checked; parquet-go decodes them again from here.
+	if _, err := cc.OffsetIndexFrom(&chunkReader{base: cm.OffsetIndexOffset, data: b, next: r.file}); err != nil {
+		return nil
+	}
+	return first
+}
+
+// seek positions every projected column at row of the current row
+// group (row > r.rgRow).
+func (r *reader) seek(row int64) error {
+	for _, c := range r.cols {
+		if c.fc == nil {
+			continue
+		}
+		skip := row - r.rgRow
+		if c.pageFirst != nil {
+			t := sort.Search(len(c.pageFirst), func(i int) bool { return c.pageFirst[i] > row }) - 1
+			if t > c.pageIdx || c.page == nil && t >= 0 {
+				if c.page != nil {
+					pq.Release(c.page)
+					c.page = nil
+				}
+				if err := c.pages.SeekToRow(c.pageFirst[t]); err != nil {
+					return r.errorf("column %q row group %d: seeking to row %d: %v (offset %d)", c.name, r.rgCur, c.pageFirst[t], err, c.chunkAt)
+				}
+				c.pageIdx = t - 1
+				c.rows, c.rowPos = 0, 0
+				skip = row - c.pageFirst[t]
+			}
+		}
+		if err := r.skipRows(c, skip); err != nil {
+			return err
+		}
+	}
+	r.rgRow = row
+	return nil
+}
+
+// skipRows advances a column by n rows within its pages.
+func (r *reader) skipRows(c *colReader, n int64) error {
+	for n > 0 {
+		m, k, _, err := r.segment(c, int(min(n, math.MaxInt32)))
+		if err != nil {
+			return err
+		}
+		c.valPos += k
+		c.rowPos += m
+		n -= int64(m)
 	}
 	return nil
 }
@@ -364,6 +487,7 @@ func (r *reader) nextPage(c *colReader) (err error) {
 			return r.errorf("column %q: repeated values are not supported yet", c.name)
 		}
 		c.page = page
+		c.pageIdx++
 		c.defs = page.DefinitionLevels()
 		c.rows = int(page.NumValues())
 		if c.defs != nil && len(c.defs) != c.rows {
@@ -559,6 +683,7 @@ func (r *reader) readStrings(c *colReader, n int) (arrow.Array, error) {
 		hint = n * 16
 	}
 	out := colbuf.NewStrings(r.mem, n, hint)
+	var uuidBuf [36]byte
 	fail := func(err error) (arrow.Array, error) {
 		out.Release()
 		return nil, err
@@ -626,6 +751,9 @@ func (r *reader) readStrings(c *colReader, n int) (arrow.Array, error) {
 					return bad()
 				}
 				c.valPos++
+				if c.cv.uuid {
+					v = formatUUID(uuidBuf[:0], v)
+				}
 				out.Append(v)
 			}
 		}
@@ -636,4 +764,16 @@ func (r *reader) readStrings(c *colReader, n int) (arrow.Array, error) {
 		c.avgLen = out.DataLen()/n + 1
 	}
 	return out.Finish(), nil
+}
+
+// formatUUID appends the canonical text form of a 16-byte UUID.
+func formatUUID(dst, u []byte) []byte {
+	const hexd = "0123456789abcdef"
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexd[b>>4], hexd[b&15])
+	}
+	return dst
 }

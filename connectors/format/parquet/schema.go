@@ -20,6 +20,7 @@ const (
 	lDecimal                  // DECIMAL(precision, scale)
 	lDate                     // DATE (days)
 	lTimestamp                // TIMESTAMP(unit)
+	lUUID                     // UUID (FIXED_LEN_BYTE_ARRAY(16)), read as its text form
 	lUnsupported
 )
 
@@ -51,6 +52,8 @@ func (c *fileColumn) describe() string {
 	switch c.logical {
 	case lString:
 		b.WriteString(" (STRING)")
+	case lUUID:
+		b.WriteString(" (UUID)")
 	case lDecimal:
 		fmt.Fprintf(&b, " (DECIMAL(%d,%d))", c.precision, c.scale)
 	case lDate:
@@ -182,6 +185,9 @@ func describeLeaf(e *format.SchemaElement, c *fileColumn) {
 	case *format.IntType:
 		c.bits, c.unsigned = int(lt.BitWidth), !lt.IsSigned
 		return
+	case *format.UUIDType:
+		c.logical = lUUID
+		return
 	case nil:
 	default:
 		c.logical, c.detail = lUnsupported, lt.String()
@@ -249,6 +255,10 @@ func (c *fileColumn) arrowType() (arrow.DataType, error) {
 	case lDate:
 		if c.phys == format.Int32 {
 			return types.Date, nil
+		}
+	case lUUID:
+		if c.phys == format.FixedLenByteArray && c.flbaLen == 16 {
+			return types.String, nil
 		}
 	case lTimestamp:
 		if c.phys == format.Int64 || c.phys == format.Int96 {

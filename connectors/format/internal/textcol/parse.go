@@ -1,4 +1,4 @@
-package csv
+package textcol
 
 import (
 	"math"
@@ -10,7 +10,7 @@ import (
 
 // Value parsers: allocation-free, straight from the field bytes.
 
-func trimSpace(b []byte) []byte {
+func TrimSpace(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
@@ -20,8 +20,8 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-func parseInt(b []byte, bits int) (int64, bool) {
-	b = trimSpace(b)
+func ParseInt(b []byte, bits int) (int64, bool) {
+	b = TrimSpace(b)
 	if len(b) == 0 {
 		return 0, false
 	}
@@ -58,8 +58,8 @@ func parseInt(b []byte, bits int) (int64, bool) {
 
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-func parseFloat(b []byte, bits int) (float64, bool) {
-	b = trimSpace(b)
+func ParseFloat(b []byte, bits int) (float64, bool) {
+	b = TrimSpace(b)
 	if len(b) == 0 {
 		return 0, false
 	}
@@ -74,8 +74,8 @@ func parseFloat(b []byte, bits int) (float64, bool) {
 	return f, true
 }
 
-func parseBool(b []byte) (bool, bool) {
-	b = trimSpace(b)
+func ParseBool(b []byte) (bool, bool) {
+	b = TrimSpace(b)
 	switch len(b) {
 	case 1:
 		switch b[0] | 0x20 {
@@ -106,7 +106,7 @@ func parseBool(b []byte) (bool, bool) {
 
 // decDigits splits a decimal literal into sign, integer and fraction digits.
 func decDigits(b []byte) (neg bool, ip, fp []byte, ok bool) {
-	b = trimSpace(b)
+	b = TrimSpace(b)
 	if len(b) == 0 {
 		return false, nil, nil, false
 	}
@@ -140,7 +140,7 @@ func decDigits(b []byte) (neg bool, ip, fp []byte, ok bool) {
 
 // parseDec64 parses a decimal into an unscaled int64 at scale s with at
 // most p digits, rounding extra fraction digits half away from zero.
-func parseDec64(b []byte, p, s int32) (int64, bool) {
+func ParseDec64(b []byte, p, s int32) (int64, bool) {
 	neg, ip, fp, ok := decDigits(b)
 	if !ok {
 		return 0, false
@@ -187,7 +187,7 @@ func parseDec64(b []byte, p, s int32) (int64, bool) {
 var ten = decimal128.FromI64(10)
 
 // parseDec128 is parseDec64 for precisions above 18.
-func parseDec128(b []byte, p, s int32) (decimal128.Num, bool) {
+func ParseDec128(b []byte, p, s int32) (decimal128.Num, bool) {
 	neg, ip, fp, ok := decDigits(b)
 	if !ok {
 		return decimal128.Num{}, false
@@ -264,8 +264,8 @@ func num(b []byte) (int64, bool) {
 var monthDays = [13]int64{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // parseDate parses YYYY-MM-DD into days since the epoch.
-func parseDate(b []byte) (int64, bool) {
-	b = trimSpace(b)
+func ParseDate(b []byte) (int64, bool) {
+	b = TrimSpace(b)
 	return parseDatePart(b)
 }
 
@@ -298,8 +298,8 @@ func parseDatePart(b []byte) (int64, bool) {
 
 // parseTimestamp parses "YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]]" into
 // microseconds since the epoch.
-func parseTimestamp(b []byte) (int64, bool) {
-	b = trimSpace(b)
+func ParseTimestamp(b []byte) (int64, bool) {
+	b = TrimSpace(b)
 	i := 0
 	for i < len(b) && b[i] != ' ' && b[i] != 'T' {
 		i++
