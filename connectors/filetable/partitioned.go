@@ -8,10 +8,8 @@ import (
 	"io/fs"
 	"maps"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -22,6 +20,7 @@ import (
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
+	"github.com/tarnsql/tarn/connectors/filetable/partvalue"
 )
 
 // Partitioned file tables. The table schema is the data columns followed
@@ -50,6 +49,9 @@ type partState struct {
 	srcs    []*partSource
 	found   [][]connectors.FileInfo // discovered partitions' files
 	resolve bool
+	// files caches the selected partitions' listing: Estimate at planning
+	// and Splits at execution share one listing.
+	files [][]connectors.FileInfo
 }
 
 // partSource is how to read one partition.
@@ -277,12 +279,17 @@ func (t *Table) discover(ctx context.Context) ([]catalog.Partition, [][]connecto
 // listParallel is how many partition folders are listed at once.
 const listParallel = 8
 
-// partFiles lists the files of every partition; a missing folder is an
-// empty partition (projected partitions need not exist).
+// partFiles lists the files of every partition once; a missing folder
+// is an empty partition (projected partitions need not exist).
 func (t *Table) partFiles(ctx context.Context) ([][]connectors.FileInfo, error) {
 	p := t.part
 	if !p.selected {
 		return p.found, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.files != nil {
+		return p.files, nil
 	}
 	out := make([][]connectors.FileInfo, len(p.srcs))
 	errs := make([]error, len(p.srcs))
@@ -327,6 +334,7 @@ func (t *Table) partFiles(ctx context.Context) ([][]connectors.FileInfo, error) 
 			return nil, err
 		}
 	}
+	p.files = out
 	return out, nil
 }
 
@@ -576,65 +584,8 @@ func (t *Table) partEstimate(ctx context.Context) (rows, bytes int64) {
 const maxListEstimate = 64
 
 // ParsePartitionValue converts a partition value (folder text) to the
-// literal Go representation of type dt (see planner/expr.Literal):
-// strings, int64 for integers, float64, bool, int32 days for DATE, int64
-// micros for TIMESTAMP, int64 / decimal128.Num unscaled for DECIMAL.
-// __HIVE_DEFAULT_PARTITION__ is NULL (nil).
-func ParsePartitionValue(s string, dt arrow.DataType) (any, error) {
-	if s == catalog.HiveDefaultPartition {
-		return nil, nil
-	}
-	switch dt.ID() {
-	case arrow.STRING, arrow.LARGE_STRING:
-		return s, nil
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
-		bits := dt.(arrow.FixedWidthDataType).BitWidth()
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
-		if err != nil {
-			return nil, fmt.Errorf("value '%s' is not a valid %s", s, types.SQLName(dt))
-		}
-		return v, nil
-	case arrow.FLOAT32, arrow.FLOAT64:
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return nil, fmt.Errorf("value '%s' is not a valid %s", s, types.SQLName(dt))
-		}
-		return v, nil
-	case arrow.BOOL:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "1":
-			return true, nil
-		case "false", "0":
-			return false, nil
-		}
-		return nil, fmt.Errorf("value '%s' is not a valid BOOLEAN", s)
-	case arrow.DATE32:
-		for _, layout := range []string{"2006-01-02", "2006-1-2"} {
-			if tm, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-				return int32(tm.Unix() / 86400), nil
-			}
-		}
-		return nil, fmt.Errorf("value '%s' is not a valid DATE (yyyy-MM-dd)", s)
-	case arrow.TIMESTAMP:
-		for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05", "2006-01-02"} {
-			if tm, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-				return tm.UnixMicro(), nil
-			}
-		}
-		return nil, fmt.Errorf("value '%s' is not a valid TIMESTAMP", s)
-	case arrow.DECIMAL64, arrow.DECIMAL128:
-		p, sc, _ := types.DecimalParams(dt)
-		n, err := decimal128.FromString(strings.TrimSpace(s), p, sc)
-		if err != nil {
-			return nil, fmt.Errorf("value '%s' is not a valid %s", s, types.SQLName(dt))
-		}
-		if dt.ID() == arrow.DECIMAL64 {
-			return int64(n.LowBits()), nil
-		}
-		return n, nil
-	}
-	return nil, fmt.Errorf("partition keys of type %s are not supported", types.SQLName(dt))
-}
+// literal Go representation of type dt; see partvalue.Parse.
+func ParsePartitionValue(s string, dt arrow.DataType) (any, error) { return partvalue.Parse(s, dt) }
 
 // ConstArray builds an array of n copies of v (ParsePartitionValue's
 // representation; nil is NULL) of type dt.

@@ -1,6 +1,7 @@
 package csv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
@@ -181,6 +184,61 @@ func TestSplitsMatchWholeFile(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(whole, "\n") {
 			t.Fatalf("split size %d: %d rows differ from the whole-file result (%d rows)", ss, len(got), len(whole))
 		}
+	}
+}
+
+// TestCompressed reads gzip and zstd files (by extension, and a gzip
+// file without one that was cut into byte ranges by its size: only the
+// first range reads it, whole) and infers the header from a compressed
+// file.
+func TestCompressed(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,name,price,day,ts,ok,f,big\n")
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&b, "%d,\"n, %d\",%d.25,2021-03-%02d,,%v,%d.5,%d\n", i, i, i, i%28+1, i%2 == 0, i, i*1000)
+	}
+	opts := map[string]string{"skip.header.line.count": "1"}
+	plain := write(t, dir, "p.csv", b.String())
+	want, err := scan(t, plain, opts, 1<<30, 1024)
+	if err != nil || len(want) != 200 {
+		t.Fatalf("plain: %d rows, %v", len(want), err)
+	}
+	var gz, zs bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write([]byte(b.String()))
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write([]byte(b.String()))
+	zw.Close()
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		split int64
+	}{
+		{"c.csv.gz", gz.Bytes(), 1 << 30},
+		{"c.csv.zst", zs.Bytes(), 1 << 30},
+		{"c.csv.gz", gz.Bytes(), 100},    // not splittable: one split
+		{"nogzext.csv", gz.Bytes(), 100}, // detected by magic after splitting
+	} {
+		p := write(t, dir, tc.name, string(tc.data))
+		got, err := scan(t, p, opts, tc.split, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%s (split %d): %d rows differ from the plain file", tc.name, tc.split, len(got))
+		}
+	}
+	fs := local.New()
+	fi, _ := fs.Stat(context.Background(), filepath.Join(dir, "c.csv.gz"))
+	sc, err := New().InferSchema(context.Background(), fs, fi, opts)
+	if err != nil || sc.NumFields() != 8 || sc.Field(1).Name != "name" {
+		t.Fatalf("infer from gzip: %v %v", sc, err)
+	}
+	bad := write(t, dir, "bad.csv.gz", "id\n1\n")
+	if _, err := scan(t, bad, opts, 1<<30, 64); err == nil || !strings.Contains(err.Error(), "bad.csv.gz: file extension says gzip") {
+		t.Fatalf("gz that is not gzip: %v", err)
 	}
 }
 
