@@ -40,6 +40,12 @@ var systemTables = map[string]*systemTable{
 			{Name: "bytes_scanned", Type: "BIGINT"},
 			{Name: "files_scanned", Type: "BIGINT"},
 			{Name: "error", Type: "VARCHAR", Comment: "NULL when the statement succeeded"},
+			{Name: "partitions_total", Type: "BIGINT", Comment: "partitions of the partitioned tables scanned (projected range for projection)"},
+			{Name: "partitions_scanned", Type: "BIGINT", Comment: "partitions left after pruning"},
+			{Name: "queue", Type: "VARCHAR", Comment: "WLM queue the query ended in (NULL for statements WLM does not admit)"},
+			{Name: "queue_wait_ms", Type: "BIGINT", Comment: "time waiting for WLM slots"},
+			{Name: "exec_ms", Type: "BIGINT", Comment: "execution time (elapsed minus queue wait)"},
+			{Name: "memory_peak_bytes", Type: "BIGINT"},
 		},
 		rows: func(e *Engine) [][]any {
 			hs := e.hist.snapshot()
@@ -50,7 +56,8 @@ var systemTables = map[string]*systemTable{
 					errv = h.Error
 				}
 				out[i] = []any{h.QueryID, h.User, h.Query, h.State, h.Start.UnixMicro(), h.End.UnixMicro(),
-					h.ElapsedMs, h.Rows, h.BytesScanned, h.FilesScanned, errv}
+					h.ElapsedMs, h.Rows, h.BytesScanned, h.FilesScanned, errv, h.PartitionsTotal, h.PartitionsScanned,
+					nullIfEmpty(h.Queue), h.QueueWaitMs, h.ExecMs, h.MemoryPeakBytes}
 			}
 			return out
 		},
@@ -131,6 +138,12 @@ func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.T
 	if h, ok := c.cache[key]; ok {
 		return h.ct, h.tbl, nil
 	}
+	if ct, tbl, ok, err := c.s.virtualTable(ctx, db, name); ok {
+		if err == nil {
+			c.cache[key] = cached{ct, tbl}
+		}
+		return ct, tbl, err
+	}
 	var ct *catalog.Table
 	var tbl connectors.Table
 	if db == SystemDatabase {
@@ -161,6 +174,36 @@ func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.T
 	}
 	c.cache[key] = cached{ct, tbl}
 	return ct, tbl, nil
+}
+
+// Partitions implements planner.PartitionLister over the store's
+// partitions: those any filter accepts, one listing per filter (all when
+// there is none), and the table's total.
+func (c *sessionCatalog) Partitions(ctx context.Context, db, table string, filters []*catalog.PartitionFilter) ([]catalog.Partition, int, error) {
+	ps, ok := any(c.s.e.store).(catalog.PartitionStore)
+	if !ok {
+		return nil, 0, newError(CodeNotSupported, "0A000", nil, "table %s.%s is partitioned but the catalog store does not keep partitions", db, table)
+	}
+	if len(filters) == 0 {
+		parts, err := ps.ListPartitions(ctx, db, table, nil)
+		if err != nil {
+			return nil, 0, catalogError(err, "table", db+"."+table)
+		}
+		return parts, len(parts), nil
+	}
+	var parts []catalog.Partition
+	for _, f := range filters {
+		p, err := ps.ListPartitions(ctx, db, table, f)
+		if err != nil {
+			return nil, 0, catalogError(err, "table", db+"."+table)
+		}
+		parts = append(parts, p...)
+	}
+	total, err := ps.CountPartitions(ctx, db, table)
+	if err != nil {
+		return nil, 0, catalogError(err, "table", db+"."+table)
+	}
+	return parts, total, nil
 }
 
 // openTable opens a catalog table through its storage and format.

@@ -30,6 +30,16 @@ type HistoryEntry struct {
 	BytesScanned int64     `json:"bytes"`
 	FilesScanned int64     `json:"files"`
 	Error        string    `json:"error,omitempty"`
+	// PartitionsTotal and PartitionsScanned count the partitions of the
+	// partitioned tables scanned, before and after pruning.
+	PartitionsTotal   int64 `json:"partitions_total,omitempty"`
+	PartitionsScanned int64 `json:"partitions_scanned,omitempty"`
+	// WLM: the queue the statement ended in, its wait for slots, its
+	// execution time and its peak memory.
+	Queue           string `json:"queue,omitempty"`
+	QueueWaitMs     int64  `json:"queue_wait_ms,omitempty"`
+	ExecMs          int64  `json:"exec_ms,omitempty"`
+	MemoryPeakBytes int64  `json:"memory_peak,omitempty"`
 }
 
 var bucketHistory = []byte("query_history")

@@ -11,8 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/tarnsql/tarn/engine/wlm"
 	"github.com/tarnsql/tarn/exec"
 	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/planner/plan"
 )
 
 // QueryStats are a statement's live counters.
@@ -23,10 +25,18 @@ type QueryStats struct {
 	BytesScanned int64
 	FilesScanned int64
 	RowsScanned  int64
-	SplitsDone   int64
-	SplitsTotal  int64
-	PeakMemory   int64
-	Elapsed      time.Duration
+	// PartitionsTotal and PartitionsScanned count partitions of the
+	// partitioned tables scanned, before and after pruning.
+	PartitionsTotal   int64
+	PartitionsScanned int64
+	SplitsDone        int64
+	SplitsTotal       int64
+	PeakMemory        int64
+	Elapsed           time.Duration
+	// Queue and WLMState (queued|running) place a query in WLM (empty
+	// for statements WLM does not admit).
+	Queue    string
+	WLMState string
 }
 
 // Result is a statement's result: a stream of record batches. Statements
@@ -44,7 +54,17 @@ type Result struct {
 	// Query results; runCtx is the context the query executes under.
 	stream *exec.Stream
 	runCtx context.Context
-	qc     *exec.QueryCtx
+	qc     atomic.Pointer[exec.QueryCtx]
+
+	// WLM: the ticket, the plan (for restarts after a hop), and the
+	// restart handshake with the WLM monitor (guarded by wmu).
+	ticket         *wlm.Ticket
+	root           plan.Node
+	wmu            sync.Mutex
+	runCancel      context.CancelCauseFunc
+	sent           bool
+	restartPending bool
+	restarts       atomic.Int64
 
 	// Static results (SHOW, DESCRIBE, EXPLAIN): rows in the expr.Literal
 	// representation, built into one batch on the first Next.
@@ -88,17 +108,7 @@ func (r *Result) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	var err error
 	switch {
 	case r.stream != nil:
-		rec, err = r.stream.Next(ctx)
-		if err == nil && rec != nil {
-			// Rename to the client-visible column names.
-			out := array.NewRecordBatch(r.schema, rec.Columns(), rec.NumRows())
-			rec.Release()
-			rec = out
-		}
-		if err == nil && rec == nil && r.runCtx.Err() != nil {
-			// The query's own context ended: the stream is incomplete.
-			err = r.runCtx.Err()
-		}
+		rec, err = r.nextStream(ctx, true)
 	case len(r.static) > 0 && !r.staticSent:
 		r.staticSent = true
 		rec, err = buildRecord(r.mem, r.schema, r.static)
@@ -120,6 +130,7 @@ func (r *Result) finish(err error) {
 	r.ended = true
 	r.err = err
 	r.endNano.Store(time.Now().UnixNano())
+	r.endWLM()
 }
 
 // Err returns the error that ended the statement, if any.
@@ -139,14 +150,17 @@ func (r *Result) Stats() QueryStats {
 	} else {
 		st.Elapsed = time.Duration(end - r.start.UnixNano())
 	}
-	if r.qc != nil {
-		s := r.qc.Stats
+	r.wlmStats(&st)
+	if qc := r.qc.Load(); qc != nil {
+		s := qc.Stats
 		st.BytesScanned = s.BytesScanned.Load()
 		st.FilesScanned = s.FilesScanned.Load()
+		st.PartitionsTotal = s.PartitionsTotal.Load()
+		st.PartitionsScanned = s.PartitionsScanned.Load()
 		st.RowsScanned = s.RowsScanned.Load()
 		st.SplitsDone = s.SplitsDone.Load()
 		st.SplitsTotal = s.SplitsTotal.Load()
-		st.PeakMemory = r.qc.Budget.Peak()
+		st.PeakMemory = qc.Budget.Peak()
 	}
 	r.mu.Lock()
 	if r.ended {

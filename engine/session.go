@@ -22,6 +22,10 @@ type Session struct {
 	e    *Engine
 	user string
 	db   string
+	// WLM: SET query_group, SET wlm_query_slot_count, the connection id.
+	queryGroup string
+	slotCount  int
+	connID     int64
 }
 
 // Database is the current database ("" when none is selected).
@@ -142,6 +146,9 @@ func (s *Session) start(ctx context.Context, r *Result) error {
 		if err != nil {
 			return err
 		}
+		if ok, err := s.runWLMStatement(ctx, r, st); ok {
+			return err
+		}
 		return s.runCatalog(ctx, r, st)
 	}
 	return s.runQuery(ctx, r, sql, false)
@@ -169,6 +176,7 @@ func firstWord(sql string) string {
 	return strings.ToUpper(f[0])
 }
 
+// newQueryCtx is a query context outside WLM (the whole memory budget).
 func (s *Session) newQueryCtx() *exec.QueryCtx {
 	c := s.e.cfg
 	return exec.NewQueryCtx(c.Slices, c.BatchSize, exec.NewBudget(c.MemoryLimit), c.Allocator)
@@ -180,12 +188,12 @@ func (s *Session) runQuery(ctx context.Context, r *Result, sql string, _ bool) e
 	if err != nil {
 		return err
 	}
-	qc := s.newQueryCtx()
-	st, err := exec.Run(ctx, qc, p.Root)
-	if err != nil {
+	if err := s.admit(ctx, r, p.Root); err != nil {
 		return err
 	}
-	r.qc, r.stream, r.runCtx = qc, st, ctx
+	if err := r.startExec(false); err != nil {
+		return err
+	}
 	r.columns = p.Columns
 	r.schema = renameSchema(p.Root.Schema(), p.Columns)
 	return nil
@@ -211,18 +219,17 @@ func (s *Session) explain(ctx context.Context, r *Result, st *ddl.Explain) error
 	text := plan.Explain(p.Root)
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	if st.Analyze {
-		qc := s.newQueryCtx()
-		start := time.Now()
-		stream, err := exec.Run(ctx, qc, p.Root)
-		if err != nil {
+		if err := s.admit(ctx, r, p.Root); err != nil {
 			return err
 		}
-		r.qc = qc
+		start := time.Now()
+		if err := r.startExec(false); err != nil {
+			return err
+		}
 		var rows int64
 		for {
-			rec, err := stream.Next(ctx)
+			rec, err := r.nextStream(ctx, false)
 			if err != nil {
-				stream.Close()
 				return err
 			}
 			if rec == nil {
@@ -231,9 +238,12 @@ func (s *Session) explain(ctx context.Context, r *Result, st *ddl.Explain) error
 			rows += rec.NumRows()
 			rec.Release()
 		}
+		stream := r.stream
+		r.stream = nil
 		if err := stream.Close(); err != nil {
 			return err
 		}
+		qc := r.qc.Load()
 		el := time.Since(start)
 		ss := qc.Stats
 		lines = append(lines, "",
@@ -242,6 +252,7 @@ func (s *Session) explain(ctx context.Context, r *Result, st *ddl.Explain) error
 			fmt.Sprintf("bytes scanned: %d (%s)", ss.BytesScanned.Load(), exec.FormatBytes(ss.BytesScanned.Load())),
 			fmt.Sprintf("rows scanned: %d", ss.RowsScanned.Load()),
 			fmt.Sprintf("files scanned: %d", ss.FilesScanned.Load()),
+			fmt.Sprintf("partitions scanned: %d/%d", ss.PartitionsScanned.Load(), ss.PartitionsTotal.Load()),
 			fmt.Sprintf("splits: %d/%d", ss.SplitsDone.Load(), ss.SplitsTotal.Load()),
 			fmt.Sprintf("row groups scanned: %d/%d", ss.RowGroupsScanned.Load(), ss.RowGroupsTotal.Load()),
 			fmt.Sprintf("peak memory: %s", exec.FormatBytes(qc.Budget.Peak())),
@@ -300,7 +311,10 @@ func (e *Engine) record(r *Result, err error) {
 		QueryID: r.id, User: r.s.user, Query: r.sql, State: stateOf(err),
 		Start: r.start.UTC(), End: end.UTC(), ElapsedMs: end.Sub(r.start).Milliseconds(),
 		Rows: st.Rows, BytesScanned: st.BytesScanned, FilesScanned: st.FilesScanned,
+		PartitionsTotal: st.PartitionsTotal, PartitionsScanned: st.PartitionsScanned,
+		MemoryPeakBytes: st.PeakMemory,
 	}
+	h.Queue, h.QueueWaitMs, h.ExecMs = r.wlmSummary(end.Sub(r.start))
 	if err != nil {
 		h.Error = err.Error()
 	}

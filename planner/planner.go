@@ -176,6 +176,9 @@ func PlanQuery(ctx context.Context, sql string, stmt sqlparser.Statement, cat Ca
 	if err != nil {
 		return nil, asError(err)
 	}
+	if err := prunePartitions(ctx, lp, cat); err != nil {
+		return nil, asError(err)
+	}
 	root, err := Lower(lp, names)
 	if err != nil {
 		return nil, asError(err)

@@ -552,12 +552,12 @@ func (t *Table) partEstimate(ctx context.Context) (rows, bytes int64) {
 				bytes += f.Size
 			}
 		}
-		rc, ok := t.format.(rowCounter)
-		if !ok || n > maxFooterEstimate {
+		if n > maxFooterEstimate {
 			return bytes / 100, bytes
 		}
 		for i, fl := range files {
-			if rc2, ok := p.srcs[i].format.(rowCounter); !ok || rc2 != rc {
+			rc, ok := p.srcs[i].format.(rowCounter)
+			if !ok {
 				return bytes / 100, bytes
 			}
 			for _, f := range fl {

@@ -149,6 +149,22 @@ func TestPartitionedParquetSchemaEvolution(t *testing.T) {
 	if s, tot := sel.(connectors.PartitionedTable).PartitionCounts(); s != 4 || tot != 10 {
 		t.Fatalf("counts %d/%d", s, tot)
 	}
+	ctx := context.Background()
+	if rows, _ := tb.Estimate(ctx); rows != -1 {
+		t.Fatalf("unselected estimate %d: must not list every partition", rows)
+	}
+	if rows, bytes := sel.Estimate(ctx); rows != 8 || bytes <= 0 {
+		t.Fatalf("selected estimate %d rows %d bytes", rows, bytes)
+	}
+	withStats := append([]catalog.Partition(nil), parts...)
+	for i := range withStats {
+		withStats[i].Stats = &catalog.TableStats{Rows: 100, Bytes: 1000}
+	}
+	if st, _ := pt.WithPartitions(withStats, 4); st != nil {
+		if rows, bytes := st.Estimate(ctx); rows != 400 || bytes != 4000 {
+			t.Fatalf("estimate from partition stats %d %d", rows, bytes)
+		}
+	}
 	all := []string{
 		"a|200|(null)|2024-06-01|eu", "b|404|(null)|2024-06-01|eu",
 		"c|200|10|2024-06-02|us", "d|500|20|2024-06-02|us", "e|200|30|2024-06-02|us",
@@ -330,5 +346,62 @@ func TestConstArrayTypes(t *testing.T) {
 		if _, err := ParsePartitionValue(bad.text, sch.Field(0).Type); err == nil {
 			t.Fatalf("%s %q parsed", bad.typ, bad.text)
 		}
+	}
+}
+
+// BenchmarkPartitionedScan reads one partition's 200k-row file with the
+// key columns filled as constants (the per-batch cost of partitioning).
+func BenchmarkPartitionedScan(b *testing.B) {
+	dir := b.TempDir()
+	p1 := filepath.Join(dir, "dt=2024-06-01", "region=eu")
+	rows := make([]logV3, 200_000)
+	for i := range rows {
+		rows[i] = logV3{Host: "h", Status: int64(i % 500), Bytes: int64(i)}
+	}
+	writeParquet(b, filepath.Join(p1, "part-0.parquet"), rows)
+	tb, err := New(logsTable(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sel, err := tb.(connectors.PartitionedTable).WithPartitions([]catalog.Partition{{Values: []string{"2024-06-01", "eu"}, Location: p1}}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		cols []int
+	}{{"data-only", []int{2}}, {"data+keys", []int{2, 3, 4}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := &connectors.ScanRequest{Schema: sel.Schema(), Columns: bc.cols, Mem: memory.NewGoAllocator(), BatchSize: 8192}
+			for b.Loop() {
+				splits, err := sel.Splits(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := int64(0)
+				for _, s := range splits {
+					r, err := sel.Open(ctx, s, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						rec, err := r.Next(ctx)
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						n += rec.NumRows()
+						rec.Release()
+					}
+					r.Close()
+				}
+				if n != 200_000 {
+					b.Fatal(n)
+				}
+			}
+		})
 	}
 }

@@ -313,6 +313,11 @@ func (n *Scan) Describe() string {
 		cols[i] = s.Field(c).Name
 	}
 	out := fmt.Sprintf("Scan %s [%s]", n.Table.Name(), strings.Join(cols, ", "))
+	if pt, ok := n.Table.(connectors.PartitionedTable); ok {
+		if sel, total := pt.PartitionCounts(); sel >= 0 {
+			out += fmt.Sprintf(" partitions=%d/%d", sel, total)
+		}
+	}
 	if n.Filter != nil {
 		out += " filter=" + n.Filter.String()
 	}
