@@ -46,6 +46,8 @@ var systemTables = map[string]*systemTable{
 			{Name: "queue_wait_ms", Type: "BIGINT", Comment: "time waiting for WLM slots"},
 			{Name: "exec_ms", Type: "BIGINT", Comment: "execution time (elapsed minus queue wait)"},
 			{Name: "memory_peak_bytes", Type: "BIGINT"},
+			{Name: "row_groups_total", Type: "BIGINT", Comment: "Parquet row groups of the files scanned, before pruning"},
+			{Name: "row_groups_scanned", Type: "BIGINT", Comment: "Parquet row groups read after pruning"},
 		},
 		rows: func(e *Engine) [][]any {
 			hs := e.hist.snapshot()
@@ -57,7 +59,7 @@ var systemTables = map[string]*systemTable{
 				}
 				out[i] = []any{h.QueryID, h.User, h.Query, h.State, h.Start.UnixMicro(), h.End.UnixMicro(),
 					h.ElapsedMs, h.Rows, h.BytesScanned, h.FilesScanned, errv, h.PartitionsTotal, h.PartitionsScanned,
-					nullIfEmpty(h.Queue), h.QueueWaitMs, h.ExecMs, h.MemoryPeakBytes}
+					nullIfEmpty(h.Queue), h.QueueWaitMs, h.ExecMs, h.MemoryPeakBytes, h.RowGroupsTotal, h.RowGroupsScanned}
 			}
 			return out
 		},
@@ -139,6 +141,12 @@ func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.T
 		return h.ct, h.tbl, nil
 	}
 	if ct, tbl, ok, err := c.s.virtualTable(ctx, db, name); ok {
+		if err == nil {
+			c.cache[key] = cached{ct, tbl}
+		}
+		return ct, tbl, err
+	}
+	if ct, tbl, ok, err := c.s.federatedTable(ctx, db, name); ok {
 		if err == nil {
 			c.cache[key] = cached{ct, tbl}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/catalog/types"
+	"github.com/tarnsql/tarn/connectors/filetable"
 	"github.com/tarnsql/tarn/planner/ddl"
 )
 
@@ -27,7 +29,7 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 
 	case *ddl.Use:
 		name := catalog.Normalize(st.Database)
-		if name != SystemDatabase {
+		if name != SystemDatabase && name != InfoSchemaDatabase {
 			if _, err := store.GetDatabase(ctx, name); err != nil {
 				return catalogError(err, "database", name)
 			}
@@ -37,8 +39,8 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 
 	case *ddl.CreateDatabase:
 		name := catalog.Normalize(st.Name)
-		if name == SystemDatabase {
-			return newError(CodeDBExists, "HY000", catalog.ErrExists, "database 'system' is reserved for system tables")
+		if name == SystemDatabase || name == InfoSchemaDatabase {
+			return newError(CodeDBExists, "HY000", catalog.ErrExists, "database '%s' is reserved for system tables", name)
 		}
 		loc := st.Location
 		if loc == "" {
@@ -48,8 +50,8 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 
 	case *ddl.DropDatabase:
 		name := catalog.Normalize(st.Name)
-		if name == SystemDatabase {
-			return newError(CodeOther, "HY000", nil, "database 'system' cannot be dropped")
+		if name == SystemDatabase || name == InfoSchemaDatabase {
+			return newError(CodeOther, "HY000", nil, "database '%s' cannot be dropped", name)
 		}
 		if err := store.DropDatabase(ctx, name, st.IfExists, st.Cascade); err != nil {
 			return catalogError(err, "database", name)
@@ -75,7 +77,7 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 		if st.View {
 			what = "view"
 		}
-		if db == SystemDatabase {
+		if db == SystemDatabase || db == InfoSchemaDatabase {
 			return newError(CodeOther, "HY000", nil, "system tables cannot be dropped")
 		}
 		t, err := store.GetTable(ctx, db, name)
@@ -98,15 +100,10 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 		return catalogError(store.DropTable(ctx, db, name, st.IfExists), what, db+"."+name)
 
 	case *ddl.ShowDatabases:
-		dbs, err := store.ListDatabases(ctx)
+		names, err := allDatabases(ctx, s.e)
 		if err != nil {
 			return err
 		}
-		names := []string{SystemDatabase}
-		for _, d := range dbs {
-			names = append(names, d.Name)
-		}
-		sort.Strings(names)
 		var rows [][]any
 		for _, n := range names {
 			if !st.HasLike || likeMatch(st.Like, n) {
@@ -125,12 +122,12 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 			return newError(CodeNoDatabase, "3D000", nil, "no database selected (USE a database or SHOW TABLES IN db)")
 		}
 		var names []string
-		if db == SystemDatabase {
-			for n := range systemTables {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-		} else {
+		switch db {
+		case SystemDatabase:
+			names = sortedMapKeys(systemTables)
+		case InfoSchemaDatabase:
+			names = sortedMapKeys(infoSchemaTables)
+		default:
 			ts, err := store.ListTables(ctx, db)
 			if err != nil {
 				return catalogError(err, "database", db)
@@ -149,40 +146,7 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 		return nil
 
 	case *ddl.Describe:
-		t, err := s.lookupTable(ctx, st.Table)
-		if err != nil {
-			return err
-		}
-		var rows [][]any
-		for _, c := range t.Columns {
-			rows = append(rows, []any{c.Name, c.Type, nullIfEmpty(c.Comment)})
-		}
-		if st.Extended {
-			rows = append(rows, []any{"", nil, nil},
-				[]any{"# Detailed Table Information", nil, nil},
-				[]any{"Database:", t.Database, nil},
-				[]any{"Table:", t.Name, nil},
-				[]any{"Type:", string(t.Kind), nil},
-				[]any{"Version:", fmt.Sprint(t.Version), nil},
-				[]any{"Created:", t.Created.UTC().Format("2006-01-02 15:04:05"), nil})
-			if t.Location != "" {
-				rows = append(rows, []any{"Location:", t.Location, nil}, []any{"Format:", t.Format, nil})
-			}
-			if t.ViewSQL != "" {
-				rows = append(rows, []any{"View SQL:", t.ViewSQL, nil})
-			}
-			if t.Comment != "" {
-				rows = append(rows, []any{"Comment:", t.Comment, nil})
-			}
-			for _, k := range sortedKeys(t.SerDeProps) {
-				rows = append(rows, []any{"SerDe property:", k, t.SerDeProps[k]})
-			}
-			for _, k := range sortedKeys(t.Props) {
-				rows = append(rows, []any{"Table property:", k, t.Props[k]})
-			}
-		}
-		r.setStatic([]string{"col_name", "data_type", "comment"}, []arrow.DataType{strT, strT, strT}, rows)
-		return nil
+		return s.describe(ctx, r, st)
 
 	case *ddl.ShowCreateTable:
 		t, err := s.lookupTable(ctx, st.Table)
@@ -191,6 +155,15 @@ func (s *Session) runCatalog(ctx context.Context, r *Result, st ddl.Statement) e
 		}
 		r.setStatic([]string{"createtab_stmt"}, []arrow.DataType{strT}, [][]any{{ShowCreate(t)}})
 		return nil
+	}
+	if ok, err := s.runPartitionDDL(ctx, r, st); ok {
+		return err
+	}
+	if ok, err := s.runConnectionDDL(ctx, r, st); ok {
+		return err
+	}
+	if c, ok := st.(*ddl.Crawl); ok {
+		return s.crawl(ctx, r, c)
 	}
 	return newError(CodeNotSupported, "42000", nil, "statement %T is not supported", st)
 }
@@ -230,6 +203,12 @@ func (s *Session) lookupTable(ctx context.Context, n ddl.Name) (*catalog.Table, 
 		}
 		return nil, newError(CodeNoTable, "42S02", catalog.ErrNotFound, "table 'system.%s' doesn't exist", name)
 	}
+	if db == InfoSchemaDatabase {
+		if t, _ := infoSchemaCatalogTable(name); t != nil {
+			return t, nil
+		}
+		return nil, newError(CodeNoTable, "42S02", catalog.ErrNotFound, "table 'information_schema.%s' doesn't exist", name)
+	}
 	t, err := s.e.store.GetTable(ctx, db, name)
 	if err != nil {
 		if _, derr := s.e.store.GetDatabase(ctx, db); derr != nil {
@@ -240,117 +219,17 @@ func (s *Session) lookupTable(ctx context.Context, n ddl.Name) (*catalog.Table, 
 	return t, nil
 }
 
-// Supported storage formats: catalog format name by STORED AS name.
-var storedAsFormat = map[string]string{
-	"parquet": "parquet", "textfile": "csv", "csv": "csv", "tsv": "csv",
-}
-
-// tableFormat works out the catalog format and reader options of a
-// CREATE TABLE from STORED AS, INPUTFORMAT and ROW FORMAT.
-func tableFormat(st *ddl.CreateTable) (string, map[string]string, error) {
-	stored := st.StoredAs
-	serde := ""
-	if st.RowFormat != nil {
-		serde = strings.ToLower(st.RowFormat.SerDe)
-	}
-	if stored == "" && st.InputFormat != "" {
-		in := strings.ToLower(st.InputFormat)
-		switch {
-		case strings.Contains(in, "parquet"):
-			stored = "parquet"
-		case strings.Contains(in, "textinputformat"):
-			stored = "textfile"
-		case strings.Contains(in, "orc"):
-			stored = "orc"
-		case strings.Contains(in, "avro"):
-			stored = "avro"
-		default:
-			return "", nil, newError(CodeNotSupported, "0A000", nil, "input format %s is not supported", st.InputFormat)
-		}
-	}
-	if stored == "" {
-		switch {
-		case strings.Contains(serde, "opencsvserde"), strings.Contains(serde, "lazysimpleserde"):
-			stored = "textfile"
-		case strings.Contains(serde, "json"):
-			stored = "jsonfile"
-		case strings.Contains(serde, "parquet"):
-			stored = "parquet"
-		case strings.Contains(serde, "orc"):
-			stored = "orc"
-		case strings.Contains(serde, "avro"):
-			stored = "avro"
-		case serde != "":
-			stored = "textfile"
-		default:
-			return "", nil, newError(CodeSyntax, "42000", nil, "table %s: STORED AS <format> is required", st.Table)
-		}
-	}
-	format, ok := storedAsFormat[stored]
-	if !ok {
-		return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: storage format %s is not supported yet (supported: PARQUET, TEXTFILE, CSV, TSV)",
-			st.Table, strings.ToUpper(stored))
-	}
-	if format == "csv" && serde != "" && !strings.Contains(serde, "opencsvserde") && !strings.Contains(serde, "lazysimpleserde") {
-		return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: SerDe %s is not supported yet for text files (supported: LazySimpleSerDe, OpenCSVSerde)", st.Table, st.RowFormat.SerDe)
-	}
-	if format == "parquet" && st.RowFormat != nil && serde == "" {
-		return "", nil, newError(CodeSyntax, "42000", nil, "table %s: ROW FORMAT DELIMITED does not apply to PARQUET", st.Table)
-	}
-	opts := map[string]string{}
-	if st.RowFormat != nil {
-		for k, v := range st.RowFormat.SerDeProps {
-			opts[k] = v
-		}
-		rf := st.RowFormat
-		if rf.FieldsTerminatedBy != "" {
-			opts["field.delim"] = rf.FieldsTerminatedBy
-		}
-		if rf.EscapedBy != "" {
-			opts["escape.delim"] = rf.EscapedBy
-			opts["escapeChar"] = rf.EscapedBy
-		}
-		if rf.LinesTerminatedBy != "" {
-			if rf.LinesTerminatedBy != "\n" {
-				return "", nil, newError(CodeNotSupported, "0A000", nil, "table %s: LINES TERMINATED BY only supports '\\n'", st.Table)
-			}
-			opts["line.delim"] = rf.LinesTerminatedBy
-		}
-		if rf.HasNullDefinedAs {
-			opts["serialization.null.format"] = rf.NullDefinedAs
-		}
-	}
-	if format == "csv" && opts["field.delim"] == "" && opts["separatorChar"] == "" {
-		switch {
-		case stored == "csv" || strings.Contains(serde, "opencsvserde"):
-			opts["field.delim"] = ","
-		case stored == "tsv":
-			opts["field.delim"] = "\t"
-		default:
-			// Hive's LazySimpleSerDe default: Ctrl-A.
-			opts["field.delim"] = "\x01"
-		}
-	}
-	if len(opts) == 0 {
-		opts = nil
-	}
-	return format, opts, nil
-}
-
 func (s *Session) createTable(ctx context.Context, st *ddl.CreateTable) error {
 	db, err := s.resolveDB(st.Table)
 	if err != nil {
 		return err
 	}
 	name := catalog.Normalize(st.Table.Name)
-	if db == SystemDatabase {
-		return newError(CodeOther, "HY000", nil, "cannot create tables in the system database")
+	if db == SystemDatabase || db == InfoSchemaDatabase {
+		return newError(CodeOther, "HY000", nil, "cannot create tables in the %s database", db)
 	}
 	if _, err := s.e.store.GetDatabase(ctx, db); err != nil {
 		return catalogError(err, "database", db)
-	}
-	if len(st.Partitions) > 0 {
-		return newError(CodeNotSupported, "0A000", nil, "table %s.%s: PARTITIONED BY is not supported yet", db, name)
 	}
 	cols := make([]catalog.Column, len(st.Columns))
 	for i, c := range st.Columns {
@@ -360,22 +239,47 @@ func (s *Session) createTable(ctx context.Context, st *ddl.CreateTable) error {
 		}
 		cols[i] = catalog.Column{Name: c.Name, Type: c.Type, Comment: c.Comment}
 	}
+	var keys []catalog.Column
+	for _, c := range st.Partitions {
+		if c.Complex {
+			return newError(CodeNotSupported, "0A000", nil, "table %s.%s partition key %s at line %d, column %d: type %s cannot be a partition key (only scalar types)",
+				db, name, c.Name, c.Line, c.Col, c.Type)
+		}
+		for _, dc := range st.Columns {
+			if strings.EqualFold(dc.Name, c.Name) {
+				return newError(CodeOther, "42S21", nil, "table %s.%s: partition key %s at line %d, column %d is also a data column (partition keys are not stored in the files; remove it from the column list)",
+					db, name, c.Name, c.Line, c.Col)
+			}
+		}
+		keys = append(keys, catalog.Column{Name: c.Name, Type: c.Type, Comment: c.Comment})
+	}
 	format, opts, err := tableFormat(st)
 	if err != nil {
 		return err
 	}
-	loc, err := checkLocation(st.Location)
+	var loc string
+	if len(keys) > 0 && strings.EqualFold(st.Props["projection.enabled"], "true") {
+		// Projected partitions are computed, their folders may not exist yet.
+		loc, err = absLocation(st.Location)
+	} else {
+		loc, err = checkLocation(st.Location)
+	}
 	if err != nil {
 		return newError(CodeOther, "HY000", err, "table %s.%s: %v", db, name, err)
 	}
 	t := catalog.Table{
-		Database: db, Name: name, Kind: catalog.KindExternal, Columns: cols, Location: loc, Format: format,
+		Database: db, Name: name, Kind: catalog.KindExternal, Columns: cols, PartitionKeys: keys, Location: loc, Format: format,
 		Props: st.Props, Comment: st.Comment,
 	}
 	if st.RowFormat != nil && st.RowFormat.SerDe != "" {
 		t.SerDe = st.RowFormat.SerDe
 	}
 	t.SerDeProps = opts
+	fopts := map[string]string{}
+	maps.Copy(fopts, opts)
+	if _, err := filetable.FormatFor(format, fopts); err != nil {
+		return newError(CodeNotSupported, "0A000", err, "table %s.%s: storage format %s is not supported yet (%v)", db, name, strings.ToUpper(format), err)
+	}
 	// Let the connector validate the combination (scheme, format, options).
 	if _, err := openTable(&t); err != nil {
 		return err
@@ -409,8 +313,8 @@ func (s *Session) createView(ctx context.Context, st *ddl.CreateView) error {
 		return err
 	}
 	name := catalog.Normalize(st.View.Name)
-	if db == SystemDatabase {
-		return newError(CodeOther, "HY000", nil, "cannot create views in the system database")
+	if db == SystemDatabase || db == InfoSchemaDatabase {
+		return newError(CodeOther, "HY000", nil, "cannot create views in the %s database", db)
 	}
 	if _, err := s.e.store.GetDatabase(ctx, db); err != nil {
 		return catalogError(err, "database", db)
@@ -458,64 +362,6 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 func quoteString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`, "\x01", `\001`)
 	return "'" + r.Replace(s) + "'"
-}
-
-// ShowCreateTable renders a catalog table as the statement that creates it.
-func ShowCreate(t *catalog.Table) string {
-	var b strings.Builder
-	if t.Kind == catalog.KindView {
-		fmt.Fprintf(&b, "CREATE VIEW %s.%s AS %s", quoteIdent(t.Database), quoteIdent(t.Name), t.ViewSQL)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE %s.%s (\n", quoteIdent(t.Database), quoteIdent(t.Name))
-	for i, c := range t.Columns {
-		fmt.Fprintf(&b, "  %s %s", quoteIdent(c.Name), c.Type)
-		if c.Comment != "" {
-			fmt.Fprintf(&b, " COMMENT %s", quoteString(c.Comment))
-		}
-		if i < len(t.Columns)-1 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(")")
-	if t.Comment != "" {
-		fmt.Fprintf(&b, "\nCOMMENT %s", quoteString(t.Comment))
-	}
-	if t.Format == "csv" {
-		if t.SerDe != "" {
-			fmt.Fprintf(&b, "\nROW FORMAT SERDE %s", quoteString(t.SerDe))
-		} else {
-			b.WriteString("\nROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe'")
-		}
-		if len(t.SerDeProps) > 0 {
-			b.WriteString("\nWITH SERDEPROPERTIES (")
-			for i, k := range sortedKeys(t.SerDeProps) {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "%s=%s", quoteString(k), quoteString(t.SerDeProps[k]))
-			}
-			b.WriteString(")")
-		}
-		b.WriteString("\nSTORED AS TEXTFILE")
-	} else if t.Format != "" {
-		fmt.Fprintf(&b, "\nSTORED AS %s", strings.ToUpper(t.Format))
-	}
-	if t.Location != "" {
-		fmt.Fprintf(&b, "\nLOCATION %s", quoteString(t.Location))
-	}
-	if len(t.Props) > 0 {
-		b.WriteString("\nTBLPROPERTIES (")
-		for i, k := range sortedKeys(t.Props) {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s=%s", quoteString(k), quoteString(t.Props[k]))
-		}
-		b.WriteString(")")
-	}
-	return b.String()
 }
 
 // likeMatch matches s against a SHOW ... LIKE pattern, case-insensitively:

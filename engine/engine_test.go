@@ -134,11 +134,11 @@ func TestCatalogStatements(t *testing.T) {
 		sql  string
 		want string
 	}{
-		{"SHOW DATABASES", "sales|system|tpch"},
+		{"SHOW DATABASES", "information_schema|sales|system|tpch"},
 		{"SHOW SCHEMAS LIKE 's%'", "sales|system"},
 		{"SHOW TABLES", "people"},
 		{"SHOW TABLES IN tpch LIKE 'l*'", "lineitem"},
-		{"SHOW TABLES FROM system", "query_history|tables"},
+		{"SHOW TABLES FROM system", "query_history|tables|wlm_query_state|wlm_queues|wlm_rule_actions"},
 		{"DESCRIBE people", "id BIGINT key|name VARCHAR NULL|score DECIMAL(10,2) NULL"},
 		{"DESC sales.people", "id BIGINT key|name VARCHAR NULL|score DECIMAL(10,2) NULL"},
 		{"SELECT id, name, score FROM people ORDER BY id", "1 ann 1.50|2 bob NULL|3 (empty) 3.25"},
@@ -180,8 +180,8 @@ func TestCatalogStatements(t *testing.T) {
 		{"DESCRIBE missing", CodeNoTable, "'sales.missing' doesn't exist"},
 		{"DESCRIBE nodb.t", CodeUnknownDB, "unknown database 'nodb'"},
 		{"CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION '/definitely/not/here'", CodeOther, "location '/definitely/not/here' does not exist"},
-		{"CREATE EXTERNAL TABLE t (a int) STORED AS ORC LOCATION '" + dir + "'", CodeNotSupported, "storage format ORC is not supported"},
-		{"CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (dt string) STORED AS PARQUET LOCATION '" + dir + "'", CodeNotSupported, "PARTITIONED BY"},
+		{"CREATE EXTERNAL TABLE t (a int) STORED AS RCFILE LOCATION '" + dir + "'", CodeNotSupported, "storage format RCFILE is not supported"},
+		{"CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (a string) STORED AS PARQUET LOCATION '" + dir + "'", CodeOther, "partition key a at line 1, column 49 is also a data column"},
 		{"CREATE EXTERNAL TABLE t (a struct<x:int>) STORED AS PARQUET LOCATION '" + dir + "'", CodeNotSupported, "column a at line 1, column 26: type STRUCT<x:INT> is not supported"},
 		{"CREATE EXTERNAL TABLE people (a int) STORED AS PARQUET LOCATION '" + dir + "'", CodeTableExists, "'sales.people' already exists"},
 		{"CREATE EXTERNAL TABLE t (a int) STORD AS PARQUET LOCATION '/x'", CodeSyntax, "syntax error at line 1, column 33 near 'STORD'"},

@@ -31,7 +31,8 @@ package engine
 //
 // ${DATA} in SQL expands to the absolute path of testdata/slt/data and
 // ${TPCH} to a TPC-H SF 0.001 Parquet warehouse generated in TestMain
-// (tables under ${TPCH}/<table>/).
+// (tables under ${TPCH}/<table>/); in query results those paths print as
+// ${DATA} and ${TPCH}.
 //
 // Rewrite expected output in place (from the slices=1, batch=1024 run):
 //
@@ -233,6 +234,12 @@ func runSLT(t *testing.T, file string, recs []*sltRecord, cfg sltConfig, vars ma
 				r.expected = []string{"<error: " + errText(err) + ">"}
 			}
 			continue
+		}
+		// Machine-specific paths in results print as their variables.
+		for i := range got {
+			for k, v := range vars {
+				got[i] = strings.ReplaceAll(got[i], v, k)
+			}
 		}
 		if r.sortMode == "rowsort" {
 			sort.Strings(got)

@@ -27,6 +27,9 @@ Usage:
   tarn sql [--data-dir D] [-e "SQL; SQL..."] [-f file.sql] [--format table|csv|tsv|json]
            [--memory-limit 16GiB] [--slices N] [--demo]
   tarn gen tpch --sf F [--data-dir D] [--database tpch] [--format parquet|csv]
+  tarn gen logs --days N [--start 2024-01-01] [--rows-per-day 300000] [--data-dir D] [--database weblogs]
+  tarn crawl <location> --database db [--data-dir D] [--mode full|incremental]
+           [--schema-change update|log|fail] [--exclude glob ...] [--sample-rows 1000]
   tarn help
 
 Without -e or -f, "tarn sql" opens an interactive shell (or reads a script
@@ -47,9 +50,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdSQL(args[1:], stdin, stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
+	case "crawl":
+		return cmdCrawl(args[1:], stdout, stderr)
 	case "gen":
+		if len(args) >= 2 && args[1] == "logs" {
+			return cmdGenLogs(args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "tpch" {
-			fmt.Fprintln(stderr, "tarn gen: expected a generator name: tarn gen tpch --sf F")
+			fmt.Fprintln(stderr, "tarn gen: expected a generator name: tarn gen tpch --sf F, or tarn gen logs --days N")
 			return 2
 		}
 		return cmdGenTPCH(args[2:], stdout, stderr)
@@ -61,6 +69,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// catalogFlagHelp documents --catalog (default $TARN_CATALOG).
+const catalogFlagHelp = "catalog store: empty for the data directory's catalog.db, or a postgres://user@host:port/db DSN for a shared PostgreSQL metastore (default $TARN_CATALOG)"
+
 func defaultDataDir() string {
 	if d := os.Getenv("TARN_DATA_DIR"); d != "" {
 		return d
@@ -70,6 +81,7 @@ func defaultDataDir() string {
 
 type sqlOptions struct {
 	dataDir, execute, file, format, memLimit, user string
+	catalog                                        string
 	slices, batchSize                              int
 	demo                                           bool
 }
@@ -79,6 +91,7 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("tarn sql", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory (catalog and query history)")
+	fs.StringVar(&o.catalog, "catalog", os.Getenv("TARN_CATALOG"), catalogFlagHelp)
 	fs.StringVarP(&o.execute, "execute", "e", "", "run these ';'-separated statements and exit")
 	fs.StringVarP(&o.file, "file", "f", "", "run the statements in this file and exit")
 	fs.StringVar(&o.format, "format", "table", "output format: table, csv, tsv or json")
@@ -101,7 +114,7 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tarn sql:", err)
 		return 2
 	}
-	cfg := engine.Config{DataDir: o.dataDir, Slices: o.slices, BatchSize: o.batchSize}
+	cfg := engine.Config{DataDir: o.dataDir, Catalog: o.catalog, Slices: o.slices, BatchSize: o.batchSize}
 	if o.memLimit != "" {
 		n, err := engine.ParseBytes(o.memLimit)
 		if err != nil {
@@ -316,9 +329,13 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// ensureDemo generates TPC-H SF 0.1 into the data directory unless a
-// tpch database exists.
+// ensureDemo generates TPC-H SF 0.1 (unless a tpch database exists) and
+// 30 days of web logs (unless a weblogs database exists) into the data
+// directory.
 func ensureDemo(ctx context.Context, e *engine.Engine, stderr io.Writer) error {
+	if err := ensureDemoLogs(ctx, e, stderr); err != nil {
+		return err
+	}
 	if _, err := e.Catalog().GetDatabase(ctx, "tpch"); err == nil {
 		return nil
 	} else if !errors.Is(err, catalog.ErrNotFound) {
@@ -333,6 +350,7 @@ func cmdGenTPCH(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	sf := fs.Float64("sf", 0, "scale factor (e.g. 0.01, 0.1, 1, 10)")
 	dataDir := fs.String("data-dir", defaultDataDir(), "data directory")
+	catalogDSN := fs.String("catalog", os.Getenv("TARN_CATALOG"), catalogFlagHelp)
 	db := fs.String("database", "tpch", "database to create")
 	format := fs.String("format", "parquet", "file format: parquet or csv")
 	if err := fs.Parse(args); err != nil {
@@ -351,7 +369,7 @@ func cmdGenTPCH(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	e, err := engine.Open(ctx, engine.Config{DataDir: *dataDir})
+	e, err := engine.Open(ctx, engine.Config{DataDir: *dataDir, Catalog: *catalogDSN})
 	if err != nil {
 		fmt.Fprintln(stderr, "tarn:", err)
 		return 1

@@ -119,6 +119,10 @@ type ShowCreateTable struct {
 type Describe struct {
 	Table    Name
 	Extended bool
+	// Formatted is DESCRIBE FORMATTED (Extended is set too).
+	Formatted bool
+	// ColumnsOnly is SHOW COLUMNS: one row per column (no sections).
+	ColumnsOnly bool
 }
 
 // Use is USE db.

@@ -216,6 +216,18 @@ func (p *parser) ifExists() (bool, error) {
 }
 
 func (p *parser) statement() (Statement, error) {
+	if st, ok, err := p.authStatement(); ok {
+		return st, err
+	}
+	if st, ok, err := p.crawlStatement(); ok {
+		return st, err
+	}
+	if st, ok, err := p.wlmStatement(); ok {
+		return st, err
+	}
+	if st, ok, err := p.connStatement(); ok {
+		return st, err
+	}
 	t := p.peek()
 	switch {
 	case p.acceptKw("CREATE"):
@@ -245,7 +257,10 @@ func (p *parser) statement() (Statement, error) {
 		ex.Query = strings.TrimRight(strings.TrimSpace(p.src[q.pos:]), ";")
 		return ex, nil
 	}
-	return nil, p.errAtTok(t, "expected CREATE, DROP, SHOW, DESCRIBE, USE or EXPLAIN")
+	if st, ok, err := p.extStatement(); ok {
+		return st, err
+	}
+	return nil, p.errAtTok(t, "expected CREATE, DROP, ALTER, SHOW, DESCRIBE, USE, MSCK, ANALYZE or EXPLAIN")
 }
 
 func (p *parser) create() (Statement, error) {
@@ -720,6 +735,9 @@ func (p *parser) like() (string, bool, error) {
 }
 
 func (p *parser) show() (Statement, error) {
+	if st, ok, err := p.showExt(); ok {
+		return st, err
+	}
 	switch {
 	case p.acceptKw("DATABASES"), p.acceptKw("SCHEMAS"):
 		st := &ShowDatabases{}
@@ -760,16 +778,18 @@ func (p *parser) show() (Statement, error) {
 			}
 			n.Database = db
 		}
-		return &Describe{Table: n}, nil
+		return &Describe{Table: n, ColumnsOnly: true}, nil
 	}
-	return nil, p.errf("expected DATABASES, SCHEMAS, TABLES, COLUMNS or CREATE TABLE after SHOW")
+	return nil, p.errf("expected DATABASES, SCHEMAS, TABLES, COLUMNS, PARTITIONS or CREATE TABLE after SHOW")
 }
 
 func (p *parser) describe() (Statement, error) {
 	st := &Describe{}
 	p.acceptKw("TABLE")
-	if p.acceptKw("EXTENDED") || p.acceptKw("FORMATTED") {
+	if p.acceptKw("EXTENDED") {
 		st.Extended = true
+	} else if p.acceptKw("FORMATTED") {
+		st.Extended, st.Formatted = true, true
 	}
 	var err error
 	if st.Table, err = p.name("table name"); err != nil {

@@ -27,10 +27,10 @@ func TestParse(t *testing.T) {
 		{"SHOW TABLES IN sales LIKE 'o%'", &ShowTables{Database: "sales", Like: "o%", HasLike: true}},
 		{"show tables from sales", &ShowTables{Database: "sales"}},
 		{"SHOW CREATE TABLE s.t", &ShowCreateTable{Table: Name{"s", "t"}}},
-		{"SHOW COLUMNS FROM t IN d", &Describe{Table: Name{"d", "t"}}},
+		{"SHOW COLUMNS FROM t IN d", &Describe{Table: Name{"d", "t"}, ColumnsOnly: true}},
 		{"DESCRIBE db.orders", &Describe{Table: Name{"db", "orders"}}},
 		{"desc `orders`", &Describe{Table: Name{Name: "orders"}}},
-		{"DESCRIBE FORMATTED t", &Describe{Table: Name{Name: "t"}, Extended: true}},
+		{"DESCRIBE FORMATTED t", &Describe{Table: Name{Name: "t"}, Extended: true, Formatted: true}},
 		{"USE tpch", &Use{Database: "tpch"}},
 		{"EXPLAIN SELECT 1", &Explain{Query: "SELECT 1", QueryOffset: 8, QueryLine: 1, QueryCol: 9}},
 		{"explain analyze\n  select * from t;", &Explain{Analyze: true, Query: "select * from t", QueryOffset: 18, QueryLine: 2, QueryCol: 3}},
@@ -160,6 +160,10 @@ func FuzzParse(f *testing.F) {
 		"CREATE EXTERNAL TABLE IF NOT EXISTS d.t (a int COMMENT 'x', b struct<c:array<int>>) PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' STORED AS PARQUET LOCATION '/x' TBLPROPERTIES ('a'='b')",
 		"DROP DATABASE IF EXISTS d CASCADE", "SHOW TABLES IN d LIKE 'x'", "EXPLAIN ANALYZE SELECT 1", "USE `a``b`",
 		"CREATE OR REPLACE VIEW v AS SELECT 1", "DESCRIBE t", "CREATE DATABASE d COMMENT '\\u00e9\\101'",
+		"ALTER TABLE t ADD IF NOT EXISTS PARTITION (dt='a', n=-1) LOCATION '/x' PARTITION (dt='b')",
+		"ALTER TABLE t DROP IF EXISTS PARTITION (dt='a'), PARTITION (dt='b') PURGE", "MSCK REPAIR TABLE t SYNC PARTITIONS",
+		"ANALYZE TABLE t PARTITION (dt) COMPUTE STATISTICS FOR COLUMNS a, b", "SHOW PARTITIONS t PARTITION (dt='x')",
+		"ALTER TABLE t PARTITION (dt='a') SET LOCATION '/y'", "ALTER TABLE t ADD COLUMNS (c int COMMENT 'x')",
 	} {
 		f.Add(s)
 	}
