@@ -344,7 +344,7 @@ func (s *Session) createView(ctx context.Context, st *ddl.CreateView) error {
 	for i, n := range names {
 		cols[i] = catalog.Column{Name: n, Type: types.SQLName(schema.Field(i).Type)}
 	}
-	v := catalog.Table{Database: db, Name: name, Kind: catalog.KindView, Columns: cols, ViewSQL: sql}
+	v := catalog.Table{Database: db, Name: name, Kind: catalog.KindView, Columns: cols, ViewSQL: sql, Props: s.viewProps()}
 	if st.OrReplace {
 		old, err := s.e.store.GetTable(ctx, db, name)
 		if err == nil {
