@@ -136,6 +136,18 @@ func SQLName(t arrow.DataType) string {
 		return "TIMESTAMP"
 	case arrow.NULL:
 		return "NULL"
+	case arrow.LIST:
+		return "ARRAY<" + SQLName(t.(*arrow.ListType).Elem()) + ">"
+	case arrow.MAP:
+		m := t.(*arrow.MapType)
+		return "MAP<" + SQLName(m.KeyType()) + "," + SQLName(m.ItemType()) + ">"
+	case arrow.STRUCT:
+		st := t.(*arrow.StructType)
+		parts := make([]string, st.NumFields())
+		for i, f := range st.Fields() {
+			parts[i] = f.Name + ":" + SQLName(f.Type)
+		}
+		return "STRUCT<" + strings.Join(parts, ",") + ">"
 	}
 	return strings.ToUpper(t.String())
 }
@@ -146,7 +158,14 @@ func SQLName(t arrow.DataType) string {
 // char[(n)], text, date, timestamp/datetime.
 func Parse(s string) (arrow.DataType, error) {
 	orig := s
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if t, ok, err := parseNested(s); ok {
+		if err != nil {
+			return nil, fmt.Errorf("invalid type %q: %w", orig, err)
+		}
+		return t, nil
+	}
+	s = strings.ToLower(s)
 	name, args := s, ""
 	if i := strings.IndexByte(s, '('); i >= 0 {
 		if !strings.HasSuffix(s, ")") {
@@ -199,4 +218,118 @@ func Parse(s string) (arrow.DataType, error) {
 		return Timestamp, nil
 	}
 	return nil, fmt.Errorf("unknown type %q", orig)
+}
+
+// IsNested reports whether t is ARRAY, MAP or STRUCT.
+func IsNested(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.LIST, arrow.MAP, arrow.STRUCT:
+		return true
+	}
+	return false
+}
+
+// parseNested parses Hive's nested type spellings: array<t>,
+// map<k,v> and struct<name:t, ...> (any nesting). ok is false when s
+// is not a nested type.
+func parseNested(s string) (arrow.DataType, bool, error) {
+	lower := strings.ToLower(s)
+	var kind string
+	for _, k := range []string{"array", "map", "struct"} {
+		rest := strings.TrimSpace(lower[min(len(k), len(lower)):])
+		if strings.HasPrefix(lower, k) && strings.HasPrefix(rest, "<") {
+			kind = k
+			break
+		}
+	}
+	if kind == "" {
+		return nil, false, nil
+	}
+	open := strings.IndexByte(s, '<')
+	if !strings.HasSuffix(s, ">") {
+		return nil, true, fmt.Errorf("missing '>'")
+	}
+	body := s[open+1 : len(s)-1]
+	parts, err := splitTopLevel(body)
+	if err != nil {
+		return nil, true, err
+	}
+	switch kind {
+	case "array":
+		if len(parts) != 1 {
+			return nil, true, fmt.Errorf("array takes one element type")
+		}
+		elem, err := Parse(parts[0])
+		if err != nil {
+			return nil, true, err
+		}
+		return arrow.ListOf(elem), true, nil
+	case "map":
+		if len(parts) != 2 {
+			return nil, true, fmt.Errorf("map takes a key and a value type")
+		}
+		k, err := Parse(parts[0])
+		if err != nil {
+			return nil, true, err
+		}
+		if IsNested(k) {
+			return nil, true, fmt.Errorf("map keys must be primitive")
+		}
+		v, err := Parse(parts[1])
+		if err != nil {
+			return nil, true, err
+		}
+		return arrow.MapOf(k, v), true, nil
+	}
+	fields := make([]arrow.Field, 0, len(parts))
+	seen := map[string]bool{}
+	for _, p := range parts {
+		name, typ, ok := strings.Cut(p, ":")
+		name = strings.Trim(strings.TrimSpace(name), "`")
+		if !ok || name == "" {
+			return nil, true, fmt.Errorf("struct field %q needs name:type", strings.TrimSpace(p))
+		}
+		if seen[strings.ToLower(name)] {
+			return nil, true, fmt.Errorf("duplicate struct field %q", name)
+		}
+		seen[strings.ToLower(name)] = true
+		t, err := Parse(typ)
+		if err != nil {
+			return nil, true, err
+		}
+		fields = append(fields, arrow.Field{Name: name, Type: t, Nullable: true})
+	}
+	if len(fields) == 0 {
+		return nil, true, fmt.Errorf("struct needs at least one field")
+	}
+	return arrow.StructOf(fields...), true, nil
+}
+
+// splitTopLevel splits a type list at commas outside <...> and (...).
+func splitTopLevel(s string) ([]string, error) {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '(':
+			depth++
+		case '>', ')':
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("unbalanced brackets")
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("unbalanced brackets")
+	}
+	if last := strings.TrimSpace(s[start:]); last != "" {
+		out = append(out, last)
+	}
+	return out, nil
 }

@@ -1,11 +1,13 @@
 package vec
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -29,6 +31,8 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		return takeString(mem, a, idx)
 	case arrow.NULL:
 		return array.NewNull(len(idx))
+	case arrow.LIST, arrow.LARGE_LIST, arrow.MAP, arrow.STRUCT, arrow.FIXED_SIZE_LIST, arrow.DICTIONARY, arrow.LARGE_STRING, arrow.FIXED_SIZE_BINARY:
+		return takeGeneric(mem, a, idx)
 	}
 	panic(fmt.Sprintf("vec.Take: unsupported type %s", a.DataType()))
 }
@@ -241,4 +245,25 @@ func (s *StringBuilder) Finish() arrow.Array {
 	arr := array.MakeFromData(d)
 	d.Release()
 	return arr
+}
+
+// takeGeneric gathers nested and other rarely used types through arrow's
+// compute Take (slower, but they only pass through the engine).
+func takeGeneric(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
+	ib := NewBuilder[int32](mem, arrow.PrimitiveTypes.Int32, len(idx))
+	for j, i := range idx {
+		if i < 0 {
+			ib.SetNull(j)
+		} else {
+			ib.Values[j] = i
+		}
+	}
+	ia := ib.Finish()
+	defer ia.Release()
+	ctx := compute.WithAllocator(context.Background(), mem)
+	out, err := compute.TakeArray(ctx, a, ia)
+	if err != nil {
+		panic(fmt.Sprintf("vec.Take: %s: %v", a.DataType(), err))
+	}
+	return out
 }

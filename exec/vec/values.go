@@ -49,7 +49,9 @@ func Value(a arrow.Array, i int) any {
 	case *array.Null:
 		return nil
 	}
-	panic(fmt.Sprintf("vec.Value: unsupported type %s", a.DataType()))
+	// Nested and other pass-through types are shown as their JSON-like
+	// text (what result sets print for them).
+	return a.ValueStr(i)
 }
 
 // FromValues builds an array of type dt from Go values in the Literal
