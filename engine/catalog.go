@@ -113,6 +113,9 @@ type sessionCatalog struct {
 	s     *Session
 	mu    sync.Mutex
 	cache map[string]cached
+	// definer, inside a view, is the user whose rights reads are checked
+	// against (auth.go); "" means the session user.
+	definer string
 }
 
 type cached struct {
@@ -135,6 +138,9 @@ func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.T
 	}
 	db, name = catalog.Normalize(db), catalog.Normalize(name)
 	key := db + "." + name
+	if err := c.authorizeRead(ctx, db, name); err != nil {
+		return nil, nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h, ok := c.cache[key]; ok {
@@ -164,7 +170,11 @@ func (c *sessionCatalog) Table(ctx context.Context, db, name string) (*catalog.T
 		if err != nil {
 			return nil, nil, err
 		}
-		tbl = memtable.New(key, schema, st.rows(c.s.e))
+		rows, err := c.filterSystemRows(ctx, name, ct, st.rows(c.s.e))
+		if err != nil {
+			return nil, nil, err
+		}
+		tbl = memtable.New(key, schema, rows)
 	} else {
 		var err error
 		ct, err = c.s.e.store.GetTable(ctx, db, name)

@@ -75,6 +75,16 @@ type Config struct {
 	// defaults (a default queue of 5 slots and the superuser queue).
 	// MemoryLimit is the budget the queues' memory_percent divide.
 	WLM *wlm.Config
+	// AllowedLocations lists the local directories and URL prefixes
+	// (s3://bucket/prefix/) that every table, partition, database and
+	// crawl LOCATION must sit under (paths cleaned, symlinks resolved).
+	// Empty: no restriction (the embedded default); the MySQL server uses
+	// the data directory when none is configured. "*" allows everything.
+	AllowedLocations []string
+	// S3 is the default S3 configuration (endpoint, region, addressing,
+	// profile; credentials come from the environment or the profile).
+	// The zero value leaves the process's S3 defaults alone.
+	S3 S3Config
 }
 
 // Engine is an embedded tarn instance over one data directory.
@@ -85,6 +95,8 @@ type Engine struct {
 	idSfx   string
 	counter atomic.Int64
 	wlmState
+	authState // users, groups and grants cache; storage allow-list (auth.go)
+	fed federation // federated connections (connections.go)
 
 	closeOnce sync.Once
 }
@@ -120,6 +132,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = 10000
 	}
+	if err := cfg.S3.apply(); err != nil {
+		return nil, err
+	}
 	st, err := boltstore.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -146,6 +161,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store.Close()
 		return nil, err
 	}
+	e.initAuth()
 	return e, nil
 }
 
@@ -159,6 +175,7 @@ func (e *Engine) Catalog() catalog.Store { return e.store }
 func (e *Engine) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
+		e.closeFederation()
 		herr := e.hist.close()
 		err = e.store.Close()
 		if err == nil {
@@ -168,10 +185,11 @@ func (e *Engine) Close() error {
 	return err
 }
 
-// NewSession starts a session for user with no current database.
+// NewSession starts a session for user with no current database; ""
+// is root, the superuser (see auth.go for who may do what).
 func (e *Engine) NewSession(user string) *Session {
 	if user == "" {
-		user = "tarn"
+		user = RootUser
 	}
 	return &Session{e: e, user: user}
 }

@@ -40,6 +40,10 @@ type HistoryEntry struct {
 	QueueWaitMs     int64  `json:"queue_wait_ms,omitempty"`
 	ExecMs          int64  `json:"exec_ms,omitempty"`
 	MemoryPeakBytes int64  `json:"memory_peak,omitempty"`
+	// RowGroupsTotal and RowGroupsScanned count the Parquet row groups of
+	// the files scanned, before and after pruning.
+	RowGroupsTotal   int64 `json:"row_groups_total,omitempty"`
+	RowGroupsScanned int64 `json:"row_groups_scanned,omitempty"`
 }
 
 var bucketHistory = []byte("query_history")

@@ -32,7 +32,11 @@ type QueryStats struct {
 	SplitsDone        int64
 	SplitsTotal       int64
 	PeakMemory        int64
-	Elapsed           time.Duration
+	// RowGroupsTotal and RowGroupsScanned count Parquet row groups of the
+	// files scanned, before and after pruning.
+	RowGroupsTotal   int64
+	RowGroupsScanned int64
+	Elapsed          time.Duration
 	// Queue and WLMState (queued|running) place a query in WLM (empty
 	// for statements WLM does not admit).
 	Queue    string
@@ -160,6 +164,8 @@ func (r *Result) Stats() QueryStats {
 		st.RowsScanned = s.RowsScanned.Load()
 		st.SplitsDone = s.SplitsDone.Load()
 		st.SplitsTotal = s.SplitsTotal.Load()
+		st.RowGroupsTotal = s.RowGroupsTotal.Load()
+		st.RowGroupsScanned = s.RowGroupsScanned.Load()
 		st.PeakMemory = qc.Budget.Peak()
 	}
 	r.mu.Lock()

@@ -146,10 +146,16 @@ func (s *Session) start(ctx context.Context, r *Result) error {
 		if err != nil {
 			return err
 		}
+		if ok, err := s.authorizeStatement(ctx, r, st); ok {
+			return err
+		}
 		if ok, err := s.runWLMStatement(ctx, r, st); ok {
 			return err
 		}
-		return s.runCatalog(ctx, r, st)
+		if err := s.runCatalog(ctx, r, st); err != nil {
+			return err
+		}
+		return s.filterCatalogResult(ctx, r, st)
 	}
 	return s.runQuery(ctx, r, sql, false)
 }
@@ -308,11 +314,12 @@ func (e *Engine) record(r *Result, err error) {
 		end = time.Now()
 	}
 	h := HistoryEntry{
-		QueryID: r.id, User: r.s.user, Query: r.sql, State: stateOf(err),
+		QueryID: r.id, User: r.s.user, Query: RedactStatement(r.sql), State: stateOf(err),
 		Start: r.start.UTC(), End: end.UTC(), ElapsedMs: end.Sub(r.start).Milliseconds(),
 		Rows: st.Rows, BytesScanned: st.BytesScanned, FilesScanned: st.FilesScanned,
 		PartitionsTotal: st.PartitionsTotal, PartitionsScanned: st.PartitionsScanned,
 		MemoryPeakBytes: st.PeakMemory,
+		RowGroupsTotal:  st.RowGroupsTotal, RowGroupsScanned: st.RowGroupsScanned,
 	}
 	h.Queue, h.QueueWaitMs, h.ExecMs = r.wlmSummary(end.Sub(r.start))
 	if err != nil {
