@@ -100,6 +100,7 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.batchSize, "batch-size", 0, "rows per batch (default 1024)")
 	fs.BoolVar(&o.demo, "demo", false, "generate TPC-H SF 0.1 into the data directory if missing, then USE tpch")
 	fs.StringVar(&o.user, "user", "", "user name recorded in system.query_history (default $USER)")
+	s3f := addS3Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -114,7 +115,7 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tarn sql:", err)
 		return 2
 	}
-	cfg := engine.Config{DataDir: o.dataDir, Catalog: o.catalog, Slices: o.slices, BatchSize: o.batchSize}
+	cfg := engine.Config{DataDir: o.dataDir, Catalog: o.catalog, Slices: o.slices, BatchSize: o.batchSize, S3: s3f.apply(fs, engine.S3Config{})}
 	if o.memLimit != "" {
 		n, err := engine.ParseBytes(o.memLimit)
 		if err != nil {

@@ -35,12 +35,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
 	dataDir := fs.String("data-dir", defaultDataDir(), "data directory (catalog and query history)")
+	catalogDSN := fs.String("catalog", os.Getenv("TARN_CATALOG"), catalogFlagHelp)
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	listen := fs.String("mysql", "127.0.0.1:3306", "MySQL protocol listen address")
 	demo := fs.Bool("demo", false, "generate TPC-H SF 0.1 into the data directory if missing and serve it")
 	memLimit := fs.String("memory-limit", "", "per-query memory limit, e.g. 512MiB, 16GiB (default 60% of RAM)")
 	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM/SIGINT, how long running queries may finish before they are cancelled")
 	logLevel := fs.String("log-level", "info", "log level: debug (logs every statement), info, warn, error")
+	s3f := addS3Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -87,7 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := engine.Config{DataDir: fc.DataDir}
+	cfg := engine.Config{DataDir: fc.DataDir, Catalog: *catalogDSN, S3: s3f.apply(fs, fc.S3)}
 	if fc.MemoryLimit != "" {
 		n, err := engine.ParseBytes(fc.MemoryLimit)
 		if err != nil {
