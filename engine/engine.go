@@ -95,8 +95,8 @@ type Engine struct {
 	idSfx   string
 	counter atomic.Int64
 	wlmState
-	authState // users, groups and grants cache; storage allow-list (auth.go)
-	fed federation // federated connections (connections.go)
+	authState            // users, groups and grants cache; storage allow-list (auth.go)
+	fed       federation // federated connections (connections.go)
 
 	closeOnce sync.Once
 }

@@ -166,7 +166,9 @@ func (t *Table) Options() map[string]string { return t.opts }
 func (t *Table) files(ctx context.Context) ([]connectors.FileInfo, error) {
 	files, err := t.fs.List(ctx, t.location)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		var s3e *s3.Error
+		if errors.Is(err, fs.ErrNotExist) && !(errors.As(err, &s3e) && strings.HasPrefix(s3e.Msg, "bucket")) {
+			// (a missing bucket keeps the store's own, more specific message)
 			return nil, fmt.Errorf("table %s: location %s does not exist", t.name, t.location)
 		}
 		return nil, fmt.Errorf("table %s: %w", t.name, err)

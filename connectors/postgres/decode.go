@@ -29,21 +29,23 @@ const (
 // (pgx's buffers only live until the next row), then decodes column by
 // column with one loop per column type.
 type reader struct {
-	t     *Table
-	rows  pgx.Rows
-	req   *connectors.ScanRequest
-	cols  []*column
-	size  int
-	mem   memory.Allocator
-	arena []byte
-	off   [][]int32 // per column, per row: start in arena
-	ln    [][]int32 // per column, per row: length, -1 for NULL
-	sent  int64
-	done  bool
+	t      *Table
+	rows   pgx.Rows
+	req    *connectors.ScanRequest
+	cols   []*column
+	size   int
+	mem    memory.Allocator
+	arena  []byte
+	off    [][]int32 // per column, per row: start in arena
+	ln     [][]int32 // per column, per row: length, -1 for NULL
+	sent   int64
+	done   bool
+	closed bool
+	cancel context.CancelFunc
 }
 
-func newReader(t *Table, rows pgx.Rows, req *connectors.ScanRequest) *reader {
-	r := &reader{t: t, rows: rows, req: req, size: req.BatchSize, mem: req.Mem}
+func newReader(t *Table, rows pgx.Rows, cancel context.CancelFunc, req *connectors.ScanRequest) *reader {
+	r := &reader{t: t, rows: rows, cancel: cancel, req: req, size: req.BatchSize, mem: req.Mem}
 	if r.size <= 0 {
 		r.size = 1024
 	}
@@ -139,19 +141,25 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 
 // Close implements connectors.BatchReader (the connection goes back to
 // the pool; an unfinished query is cancelled by closing its rows).
+// A reader closed before the end cancels the remote query first: pgx
+// would otherwise read (and discard) every remaining row.
 func (r *reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	finished := r.done
+	if !finished {
+		r.cancel()
+	}
 	r.rows.Close()
-	r.done = true
-	if err := r.rows.Err(); err != nil && !isCancel(err) {
-		return r.t.src.wrap(err, r.t.display)
+	r.cancel()
+	if finished {
+		if err := r.rows.Err(); err != nil {
+			return r.t.src.wrap(err, r.t.display)
+		}
 	}
 	return nil
-}
-
-func isCancel(err error) bool {
-	e, ok := err.(interface{ SafeToRetry() bool })
-	_ = e
-	return ok && false
 }
 
 func (r *reader) badValue(c *column, raw []byte, what string) error {

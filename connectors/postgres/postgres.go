@@ -22,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tarnsql/tarn/catalog"
 )
 
 // Config configures one connection.
@@ -199,6 +201,9 @@ func (e *Error) Error() string {
 // Unwrap exposes context errors (cancellation) only: the underlying pgx
 // error's text may hold connection details.
 func (e *Error) Unwrap() error {
+	if errors.Is(e.err, catalog.ErrNotFound) {
+		return catalog.ErrNotFound
+	}
 	if errors.Is(e.err, context.Canceled) {
 		return context.Canceled
 	}
@@ -254,7 +259,7 @@ func (s *Source) wrap(err error, table string) error {
 	default:
 		e.Msg = err.Error()
 	}
-	e.Msg = s.Redact(e.Msg)
+	e.Msg = s.Redact(strings.Join(strings.Fields(e.Msg), " "))
 	return e
 }
 

@@ -87,7 +87,9 @@ func (t *Table) rangeCond(r connectors.Range, param func(any, string) string) st
 			parts = append(parts, e+" = ANY("+param(arrayOf(vals, c.kind), cast+"[]")+")")
 		}
 	}
-	if c.kind == kBool {
+	if len(r.Values) == 1 && sameScalar(r.Min, r.Values[0]) && sameScalar(r.Max, r.Values[0]) {
+		// col = v: the bounds say nothing more.
+	} else if c.kind == kBool {
 		// Booleans: only the exact set is pushed.
 		if len(parts) == 0 {
 			return ""
@@ -229,4 +231,23 @@ func (c *column) paramType() (string, func(any) (any, bool)) {
 		}
 	}
 	return "", nil
+}
+
+// sameScalar reports whether a and b are the same Range value.
+func sameScalar(a, b any) bool {
+	switch x := a.(type) {
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return false
 }

@@ -266,11 +266,13 @@ func (t *Table) Open(ctx context.Context, split connectors.Split, req *connector
 	all := make([]any, 0, len(args)+1)
 	all = append(all, formats)
 	all = append(all, args...)
-	rows, err := t.src.pool.Query(ctx, q, all...)
+	qctx, cancel := context.WithCancel(ctx)
+	rows, err := t.src.pool.Query(qctx, q, all...)
 	if err != nil {
+		cancel()
 		return nil, t.src.wrap(err, t.display)
 	}
-	return newReader(t, rows, req), nil
+	return newReader(t, rows, cancel, req), nil
 }
 
 // SQL returns the SELECT a scan of one split sends, and its arguments

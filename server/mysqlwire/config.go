@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,8 @@ import (
 //	tls:
 //	  cert: /etc/tarn/server.pem
 //	  key: /etc/tarn/server.key
+//	storage:
+//	  allowed_locations: [/data/lake, s3://bucket/prefix/]
 //
 // Unknown keys and bad values are errors naming the setting.
 type FileConfig struct {
@@ -40,6 +43,26 @@ type FileConfig struct {
 	// virtual_hosted, profile, anonymous); credentials come from the
 	// environment or the profile.
 	S3 engine.S3Config `yaml:"s3"`
+	// Storage lists where table locations may point.
+	Storage storageYAML `yaml:"storage"`
+}
+
+// storageYAML is the storage section: where table locations may point.
+type storageYAML struct {
+	// AllowedLocations are directories and URL prefixes (s3://bucket/p/)
+	// every LOCATION must sit under, besides the data directory.
+	AllowedLocations []string `yaml:"allowed_locations"`
+}
+
+// AllowedLocations is the engine's storage allow-list for this
+// configuration (engine.Config.AllowedLocations): the data directory
+// plus storage.allowed_locations.
+func (c *FileConfig) AllowedLocations() []string {
+	out := []string{}
+	if c.DataDir != "" {
+		out = append(out, c.DataDir)
+	}
+	return append(out, c.Storage.AllowedLocations...)
 }
 
 type mysqlYAML struct {
@@ -92,7 +115,7 @@ func explainYAML(src []byte, err error) error {
 		for i, m := range te.Errors {
 			if j := strings.Index(m, "field "); j >= 0 && strings.Contains(m, "not found in type") {
 				name := strings.Fields(m[j+len("field "):])[0]
-				m = m[:j] + "unknown setting \"" + name + "\" (known: data_dir, memory_limit, root_password, require_secure_transport, mysql.listen, tls.cert, tls.key, log.level)"
+				m = m[:j] + "unknown setting \"" + name + "\" (known: data_dir, memory_limit, root_password, require_secure_transport, mysql.listen, tls.cert, tls.key, log.level, storage.allowed_locations)"
 			} else if strings.HasPrefix(m, "line ") {
 				var line int
 				if _, serr := fmt.Sscanf(m, "line %d:", &line); serr == nil && keys[line] != "" {
@@ -153,6 +176,20 @@ func (c *FileConfig) Validate() error {
 	}
 	if c.RequireSecureTransport && c.TLS.Cert == "" {
 		return errors.New("setting require_secure_transport: true needs tls.cert and tls.key")
+	}
+	for i, l := range c.Storage.AllowedLocations {
+		if l == "*" {
+			continue
+		}
+		if strings.Contains(l, "://") && !strings.HasPrefix(l, "file://") {
+			if strings.Contains(l, "/../") || strings.HasSuffix(l, "/..") {
+				return fmt.Errorf("setting storage.allowed_locations[%d]: %q: '..' is not allowed in a storage URL", i, l)
+			}
+			continue
+		}
+		if !filepath.IsAbs(strings.TrimPrefix(l, "file://")) {
+			return fmt.Errorf("setting storage.allowed_locations[%d]: %q must be an absolute path or a URL such as s3://bucket/prefix/", i, l)
+		}
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "debug", "info", "warn", "error":

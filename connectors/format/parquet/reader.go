@@ -183,7 +183,7 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			r.finish()
 			return nil, io.EOF
 		}
-		if err := r.openRowGroup(r.rowGroups[r.rgPos]); err != nil {
+		if err := r.openRowGroup(ctx, r.rowGroups[r.rgPos]); err != nil {
 			r.finish()
 			return nil, err
 		}
@@ -300,7 +300,7 @@ func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 	return c.next.ReadAt(p, off)
 }
 
-func (r *reader) openRowGroup(rg int) error {
+func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 	md := r.meta.pf.Metadata()
 	g := &md.RowGroups[rg]
 	rgs := r.meta.pf.RowGroups()
@@ -327,6 +327,10 @@ func (r *reader) openRowGroup(rg int) error {
 	if st := r.req.Stats; st != nil {
 		st.RowGroupsScanned.Add(1)
 	}
+	pre, err := r.prefetchChunks(ctx, g) // one ReadRanges call when the file has it
+	if err != nil {
+		return err
+	}
 	for _, c := range r.cols {
 		c.closePages()
 		if c.fc == nil {
@@ -351,7 +355,11 @@ func (r *reader) openRowGroup(rg int) error {
 		}
 		var from io.ReaderAt = src
 		cs := &chunkSource{file: r.file, base: start, size: size}
-		if size <= maxPrefetch {
+		if b, ok := pre[c]; ok && size <= maxPrefetch {
+			c.buf = b
+			from = &chunkReader{base: start, data: c.buf, next: src}
+			cs.buf = c.buf
+		} else if size <= maxPrefetch {
 			if cap(c.buf) < int(size) {
 				c.buf = make([]byte, size)
 			}
