@@ -158,7 +158,8 @@ func infoSchemaDefs() map[string]*infoTable {
 				var out [][]any
 				for _, t := range ts {
 					if t.Kind == catalog.KindView {
-						out = append(out, []any{"def", t.Database, t.Name, t.ViewSQL, "NONE", "NO", "", "INVOKER", defCharset, defCollation})
+						definer, security := viewSecurity(&t)
+						out = append(out, []any{"def", t.Database, t.Name, t.ViewSQL, "NONE", "NO", definer, security, defCharset, defCollation})
 					}
 				}
 				return out, nil
@@ -308,6 +309,9 @@ func (s *Session) virtualTable(ctx context.Context, db, name string) (ct *catalo
 	}
 	rows, err := it.rows(ctx, s.e)
 	if err != nil {
+		return nil, nil, true, err
+	}
+	if rows, err = s.filterInfoRows(ctx, ct, rows); err != nil {
 		return nil, nil, true, err
 	}
 	return ct, memtable.New(db+"."+name, schema, rows), true, nil

@@ -13,8 +13,8 @@ import (
 
 	"github.com/tarnsql/tarn/engine/wlm"
 	"github.com/tarnsql/tarn/exec"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // QueryStats are a statement's live counters.

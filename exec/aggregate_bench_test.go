@@ -10,9 +10,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // aggBatchSource replays prebuilt batches (shared by all slices through

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/zeebo/xxh3"
 
-	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Columnar probing of an aggBytesTable: rather than encoding every input

@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/exec/keys"
-	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Group tables map the key columns of a batch to dense group ids

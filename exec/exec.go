@@ -29,8 +29,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/connectors"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Operator is a vectorized operator. Next returns (nil, nil) at the end

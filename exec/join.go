@@ -11,9 +11,9 @@ import (
 
 	"github.com/tarnsql/tarn/exec/eval"
 	"github.com/tarnsql/tarn/exec/keys"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 func init() {

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/exec/keys"
-	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // joinChunk is the number of build rows hashed and inserted per work unit.

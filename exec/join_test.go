@@ -14,9 +14,9 @@ import (
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/exec"
 	"github.com/tarnsql/tarn/exec/exectest"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // joinSchemaOf is the output schema of a join of l and r.

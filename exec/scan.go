@@ -9,8 +9,8 @@ import (
 
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/exec/eval"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 func init() {

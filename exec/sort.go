@@ -8,9 +8,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/exec/eval"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 func init() {

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
-	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // computeFunc evaluates one window function over this slice's rows; the

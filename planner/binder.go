@@ -476,6 +476,11 @@ func (b *binder) bindTableName(tn sqlparser.TableName, alias string, colNames sq
 			}
 			return nil, nil, errAt(newErr(CodeNoTable, "Table '%s' doesn't exist", shown), name)
 		}
+		var ce CodedError
+		if errors.As(err, &ce) {
+			code, state := ce.MySQLCode()
+			return nil, nil, &Error{Code: code, SQLState: state, Msg: ce.Error()}
+		}
 		return nil, nil, errAt(newErr(CodeOther, "table %s: %v", name, err), name)
 	}
 	if ct != nil && ct.Kind == catalog.KindView {
@@ -493,6 +498,9 @@ func (b *binder) bindTableName(tn sqlparser.TableName, alias string, colNames sq
 		vb := *b
 		vb.db = ct.Database
 		vb.sql = ct.ViewSQL
+		if vc, ok := b.cat.(ViewCatalog); ok {
+			vb.cat = vc.ForView(ct)
+		}
 		vb.depth++
 		n, cols, err := vb.bindTableStmt(vts, nil, nil)
 		if err != nil {

@@ -30,6 +30,21 @@ type Catalog interface {
 	Table(ctx context.Context, db, name string) (ct *catalog.Table, tbl connectors.Table, err error)
 }
 
+// ViewCatalog is implemented by catalogs that resolve the tables inside
+// a view differently from the query's own (views with definer rights):
+// the binder resolves a view's query through ForView(view).
+type ViewCatalog interface {
+	ForView(view *catalog.Table) Catalog
+}
+
+// CodedError is a catalog error that carries its own MySQL error code
+// (access denied): the binder reports it with that code and message
+// instead of wrapping it.
+type CodedError interface {
+	error
+	MySQLCode() (code int, sqlState string)
+}
+
 // Options are per-query planning options.
 type Options struct {
 	Database   string           // current database (may be "")

@@ -56,6 +56,32 @@ CREATE TABLE tarn.partitions (
 	UNIQUE (table_id, vals) INCLUDE (id)
 );
 CREATE INDEX partitions_first_value ON tarn.partitions (table_id, v1);`},
+	{3, "auth", `
+CREATE TABLE tarn.users (
+	name        text COLLATE "C" PRIMARY KEY,
+	host        text NOT NULL,
+	native_hash bytea,
+	sha2_hash   bytea,
+	created     timestamptz NOT NULL
+);
+CREATE TABLE tarn.groups (
+	name    text COLLATE "C" PRIMARY KEY,
+	created timestamptz NOT NULL
+);
+CREATE TABLE tarn.group_members (
+	grp  text COLLATE "C" NOT NULL REFERENCES tarn.groups (name) ON DELETE CASCADE,
+	usr  text COLLATE "C" NOT NULL REFERENCES tarn.users (name) ON DELETE CASCADE,
+	PRIMARY KEY (grp, usr)
+);
+CREATE INDEX group_members_user ON tarn.group_members (usr);
+CREATE TABLE tarn.grants (
+	is_group boolean NOT NULL,
+	grantee  text COLLATE "C" NOT NULL,
+	db       text COLLATE "C" NOT NULL,
+	tbl      text COLLATE "C" NOT NULL,
+	privs    integer NOT NULL CHECK (privs <> 0),
+	PRIMARY KEY (is_group, grantee, db, tbl)
+);`},
 }
 
 // advisoryKey serializes migrations across servers starting at once.

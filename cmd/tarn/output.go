@@ -13,8 +13,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // printer writes one result set in an output format. begin is called

@@ -36,8 +36,8 @@ import (
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/engine"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
+	"github.com/tarnsql/tarn/vec"
 )
 
 func init() { sql.Register("tarn", &Driver{}) }

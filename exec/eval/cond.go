@@ -8,8 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // CASE, COALESCE and IF are lazy: every branch runs over a batch whose

@@ -9,8 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Dates are days since 1970-01-01 (Date32); timestamps are microseconds

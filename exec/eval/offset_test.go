@@ -9,8 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Columns that are slices of larger arrays (non-zero offsets, validity

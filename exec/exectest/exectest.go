@@ -17,9 +17,9 @@ import (
 
 	"github.com/tarnsql/tarn/connectors/memtable"
 	"github.com/tarnsql/tarn/exec"
-	"github.com/tarnsql/tarn/exec/vec"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Slices and BatchSizes are the matrix Check runs; 0 batch size means a

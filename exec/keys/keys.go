@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/zeebo/xxh3"
 
-	"github.com/tarnsql/tarn/exec/vec"
+	"github.com/tarnsql/tarn/vec"
 )
 
 // Keys holds the encoded keys of n rows. Key i is Buf[Offs[i]:Offs[i+1]].

@@ -167,3 +167,25 @@ func (h *handler) visibleTables(ctx context.Context, ts []catalog.Table) ([]cata
 	}
 	return h.eng.VisibleTables(ctx, user, ts)
 }
+
+// defaultStorageRoots confines table locations to the data directory
+// when the engine has no allow-list: remote users must not point tables
+// at /etc. storage.allowed_locations in tarn.yaml widens it.
+func defaultStorageRoots(e *engine.Engine) {
+	if len(e.AllowedLocations()) == 0 {
+		e.SetAllowedLocations([]string{e.Config().DataDir})
+	}
+}
+
+// connUser is the authenticated user of a connection (the session's
+// user once it exists; root for the unnamed connections state() also
+// maps to root).
+func connUser(cs *connState) string {
+	if cs.sess != nil {
+		return cs.sess.User()
+	}
+	if cs.c != nil && cs.c.User != "" {
+		return cs.c.User
+	}
+	return engine.RootUser
+}

@@ -300,7 +300,7 @@ func notReplication() error {
 func (h *handler) runStatement(cs *connState, sql string, binary bool, emit func(*sqltypes.Result) error) error {
 	h.queries.Add(1)
 	h.log.Debug("query", "id", cs.id, "db", cs.db(), "sql", engine.RedactStatement(sql))
-	ctx, cancel := context.WithCancelCause(withUser(context.Background(), cs.sess.User()))
+	ctx, cancel := context.WithCancelCause(withUser(context.Background(), connUser(cs)))
 	defer cancel(nil)
 	if ms := cs.maxExecutionTime(); ms > 0 {
 		var c2 context.CancelFunc

@@ -264,9 +264,9 @@ func infoSchemaDefs() []*isTable {
 				return rows, nil
 			}},
 		{name: "PROCESSLIST", cols: []catalog.Column{bcol("ID"), vcol("USER"), vcol("HOST"), vcol("DB"), vcol("COMMAND"), bcol("TIME"), vcol("STATE"), vcol("INFO")},
-			rows: func(_ context.Context, h *handler, _ *connState) ([][]any, error) {
+			rows: func(_ context.Context, h *handler, cs *connState) ([][]any, error) {
 				var rows [][]any
-				for _, p := range h.processes() {
+				for _, p := range h.processesFor(cs.c.User) {
 					rows = append(rows, []any{int64(p.id), p.user, p.host, orNil(p.db), p.command, int64(p.time.Seconds()), p.state, orNil(p.info)})
 				}
 				return rows, nil
@@ -378,7 +378,7 @@ func (c *infoCatalog) Table(ctx context.Context, db, name string) (*catalog.Tabl
 	case engine.SystemDatabase:
 		return nil, nil, &statusError{code: 1235, state: "42000", msg: "queries joining information_schema with system tables are not supported"}
 	default:
-		if err := c.h.eng.AuthorizeRead(ctx, c.cs.sess.User(), ldb, lname); err != nil {
+		if err := c.h.eng.AuthorizeRead(ctx, connUser(c.cs), ldb, lname); err != nil {
 			return nil, nil, err
 		}
 		t, err := c.h.eng.Catalog().GetTable(ctx, ldb, lname)

@@ -459,6 +459,10 @@ func (h *handler) kill(cs *connState, st *sqlparser.Kill) error {
 	if target == nil || st.ProcesslistID > 1<<32-1 {
 		return sqlerror.NewSQLError(sqlerror.ERNoSuchThread, "HY000", fmt.Sprintf("Unknown thread id: %d", st.ProcesslistID))
 	}
+	if !h.eng.IsVisibleProcess(cs.c.User, target.c.User) {
+		// MySQL's ER_KILL_DENIED_ERROR: only superusers kill others' threads.
+		return sqlerror.NewSQLError(sqlerror.ErrorCode(1095), "HY000", fmt.Sprintf("You are not owner of thread %d", st.ProcesslistID))
+	}
 	h.log.Info("kill", "by", cs.id, "target", st.ProcesslistID, "connection", st.Type == sqlparser.ConnectionType)
 	if st.Type == sqlparser.QueryType {
 		if target == cs {
@@ -662,7 +666,7 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 		nconn := len(h.conns)
 		h.mu.Unlock()
 		running := 0
-		for _, p := range h.processes() {
+		for _, p := range h.processesFor(cs.c.User) {
 			if p.command == "Query" {
 				running++
 			}
@@ -717,7 +721,7 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 		cols := []col{ic("Id"), vc("User"), vc("Host"), vc("db"), vc("Command"), ic("Time"), vc("State"), vc("Info"),
 			vc("Query_id"), ic("Rows_sent"), ic("Bytes_scanned"), ic("Splits_done"), ic("Splits_total"), vc("Progress")}
 		var rows [][]sqlValue
-		for _, p := range h.processes() {
+		for _, p := range h.processesFor(cs.c.User) {
 			info := nullValue
 			if p.info != "" {
 				s := p.info
@@ -754,7 +758,11 @@ type process struct {
 }
 
 // processes snapshots every connection for SHOW PROCESSLIST.
-func (h *handler) processes() []process {
+func (h *handler) processes() []process { return h.processesFor("") }
+
+// processesFor snapshots the connections viewer may see: its own, or
+// all for a superuser ("" = all).
+func (h *handler) processesFor(viewer string) []process {
 	h.mu.Lock()
 	css := make([]*connState, 0, len(h.conns))
 	for _, cs := range h.conns {
@@ -764,6 +772,9 @@ func (h *handler) processes() []process {
 	sort.Slice(css, func(i, j int) bool { return css[i].id < css[j].id })
 	out := make([]process, 0, len(css))
 	for _, cs := range css {
+		if viewer != "" && !h.eng.IsVisibleProcess(viewer, cs.c.User) {
+			continue
+		}
 		cs.mu.Lock()
 		// curDB, not the session: the session belongs to the connection's
 		// goroutine.

@@ -237,7 +237,7 @@ func (w *watchConn) answerFieldList(args []byte) {
 		out = append(out, payload...)
 		seq++
 	}
-	t, err := w.h.table(withUser(context.Background(), w.cs.sess.User()), db, table)
+	t, err := w.h.table(withUser(context.Background(), connUser(w.cs)), db, table)
 	if err != nil {
 		code, state, msg := uint16(1146), "42S02", err.Error()
 		if se, ok := toSQLError(err).(*sqlerror.SQLError); ok {

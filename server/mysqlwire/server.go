@@ -87,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 // newServer serves on an existing listener (tests use in-memory pipes).
 func newServer(cfg Config, ln net.Listener) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, globals: map[string]sqlValue{}, done: make(chan struct{})}
+	defaultStorageRoots(cfg.Engine)
 	h, err := newHandler(s)
 	if err != nil {
 		ln.Close()
