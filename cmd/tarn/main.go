@@ -135,9 +135,11 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer e.Close()
+	// The embedded shell runs as root unless --user says otherwise (the
+	// data directory is the user's own).
 	user := o.user
 	if user == "" {
-		user = os.Getenv("USER")
+		user = engine.RootUser
 	}
 	sess := e.NewSession(user)
 	c := &client{sess: sess, format: o.format, out: stdout, errw: stderr, progress: isTerminal(stderr)}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tarnsql/tarn/engine"
+	"github.com/tarnsql/tarn/engine/wlm"
 	"github.com/tarnsql/tarn/server/mysqlwire"
 )
 
@@ -89,7 +90,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := engine.Config{DataDir: fc.DataDir, Catalog: *catalogDSN, S3: s3f.apply(fs, fc.S3)}
+	cfg := engine.Config{DataDir: fc.DataDir, Catalog: *catalogDSN, S3: s3f.apply(fs, fc.S3),
+		AllowedLocations: fc.AllowedLocations()}
+	if *cfgPath != "" {
+		wc, err := wlm.LoadFile(*cfgPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "tarn serve:", err)
+			return 2
+		}
+		if fc.WLM.Kind != 0 { // the file has a wlm: section
+			cfg.WLM = wc
+		}
+	}
 	if fc.MemoryLimit != "" {
 		n, err := engine.ParseBytes(fc.MemoryLimit)
 		if err != nil {
@@ -136,6 +148,26 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	go srv.Serve()
+	if *cfgPath != "" {
+		// SIGHUP reloads the WLM section of the config without a restart;
+		// an invalid one is refused and the running configuration kept.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				wc, err := wlm.LoadFile(*cfgPath)
+				if err == nil {
+					err = e.ReloadWLM(wc)
+				}
+				if err != nil {
+					logger.Error("WLM reload refused; keeping the running configuration", "config", *cfgPath, "err", err)
+					continue
+				}
+				logger.Info("WLM configuration reloaded", "config", *cfgPath)
+			}
+		}()
+	}
 	host, port, _ := net.SplitHostPort(srv.Addr().String())
 	fmt.Fprintf(stdout, "tarn: serving %s over the MySQL protocol on %s\n", fc.DataDir, srv.Addr())
 	db := ""

@@ -29,6 +29,8 @@ import (
 //	  key: /etc/tarn/server.key
 //	storage:
 //	  allowed_locations: [/data/lake, s3://bucket/prefix/]
+//	wlm:                            # see docs/WLM.md
+//	  queues: [...]
 //
 // Unknown keys and bad values are errors naming the setting.
 type FileConfig struct {
@@ -45,6 +47,9 @@ type FileConfig struct {
 	S3 engine.S3Config `yaml:"s3"`
 	// Storage lists where table locations may point.
 	Storage storageYAML `yaml:"storage"`
+	// WLM is the workload-management section; it is parsed and validated
+	// by engine/wlm (wlm.LoadFile), which reports its own setting names.
+	WLM yaml.Node `yaml:"wlm"`
 }
 
 // storageYAML is the storage section: where table locations may point.

@@ -162,6 +162,8 @@ func (h *handler) state(c *mysql.Conn) *connState {
 			user = "root"
 		}
 		cs.sess = h.eng.NewSession(user)
+		// KILL QUERY and system.wlm_query_state use the connection id.
+		cs.sess.SetConnectionID(int64(c.ConnectionID))
 	}
 	return cs
 }

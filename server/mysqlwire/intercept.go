@@ -719,7 +719,8 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 
 	case sqlparser.ProcessList:
 		cols := []col{ic("Id"), vc("User"), vc("Host"), vc("db"), vc("Command"), ic("Time"), vc("State"), vc("Info"),
-			vc("Query_id"), ic("Rows_sent"), ic("Bytes_scanned"), ic("Splits_done"), ic("Splits_total"), vc("Progress")}
+			vc("Query_id"), ic("Rows_sent"), ic("Bytes_scanned"), ic("Splits_done"), ic("Splits_total"), vc("Progress"),
+			vc("Queue"), vc("WLM_state")}
 		var rows [][]sqlValue
 		for _, p := range h.processesFor(cs.c.User) {
 			info := nullValue
@@ -735,14 +736,18 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 				db = str(p.db)
 			}
 			qid, rs, bs, sd, stt, prog := nullValue, nullValue, nullValue, nullValue, nullValue, nullValue
+			queue, wstate := nullValue, nullValue
 			if p.stats != nil {
 				qid, rs, bs, sd, stt = str(p.stats.QueryID), num(p.stats.Rows), num(p.stats.BytesScanned), num(p.stats.SplitsDone), num(p.stats.SplitsTotal)
+				if p.stats.Queue != "" {
+					queue, wstate = str(p.stats.Queue), str(p.stats.WLMState)
+				}
 				if p.stats.SplitsTotal > 0 {
 					prog = str(fmt.Sprintf("%.1f%%", 100*float64(p.stats.SplitsDone)/float64(p.stats.SplitsTotal)))
 				}
 			}
 			rows = append(rows, []sqlValue{num(int64(p.id)), str(p.user), str(p.host), db, str(p.command), num(int64(p.time.Seconds())),
-				str(p.state), info, qid, rs, bs, sd, stt, prog})
+				str(p.state), info, qid, rs, bs, sd, stt, prog, queue, wstate})
 		}
 		return staticResult(cols, rows), true, "", nil
 	}
