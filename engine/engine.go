@@ -58,9 +58,15 @@ type Config struct {
 	// uses a shared PostgreSQL metastore (catalog/pgstore). Query history
 	// and other local state stay in the data directory either way.
 	Catalog string
-	// MemoryLimit is the per-query memory limit in bytes; 0 means 60% of
-	// physical memory (or of the cgroup limit when one is set).
+	// MemoryLimit is the engine's memory budget in bytes, which the WLM
+	// queues' memory_percent and slots divide into per-query limits; 0
+	// means 60% of physical memory (or of the cgroup limit when set).
 	MemoryLimit int64
+	// QueryMemoryLimit, when > 0, is every query's memory limit instead of
+	// its WLM share. The single-session CLI sets it from --memory-limit:
+	// a shell runs one statement at a time, so dividing the budget among
+	// queue slots would only waste it.
+	QueryMemoryLimit int64
 	// Slices is the number of parallel slices per query; 0 = GOMAXPROCS.
 	Slices int
 	// BatchSize is the target rows per batch; 0 = 1024.

@@ -220,6 +220,9 @@ func (r *Result) startExec(restart bool) error {
 	if restart {
 		limit = r.ticket.RestartMemoryLimit()
 	}
+	if c.QueryMemoryLimit > 0 {
+		limit = c.QueryMemoryLimit
+	}
 	qc := exec.NewQueryCtx(r.ticket.Slices(c.Slices), c.BatchSize, exec.NewBudget(limit), c.Allocator)
 	ctx, cancel := context.WithCancelCause(r.ticket.Context())
 	st, err := exec.Run(ctx, qc, r.root)

@@ -92,7 +92,6 @@ type aggFixedTable struct {
 	keys      []uint64 // per group; unused for the NULL group
 	nullGroup int32    // -1: none
 	conv      []uint64 // per-batch scratch: the keys as uint64
-	valid     []bool   // per-batch scratch
 }
 
 func newAggFixedTable() *aggFixedTable {

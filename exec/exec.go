@@ -108,8 +108,7 @@ func Build(qc *QueryCtx, n plan.Node, slice int) (Operator, error) {
 	if !ok {
 		return nil, fmt.Errorf("exec: no operator for plan node %T", n)
 	}
-	var child func(plan.Node) (Operator, error)
-	child = func(c plan.Node) (Operator, error) { return Build(qc, c, slice) }
+	child := func(c plan.Node) (Operator, error) { return Build(qc, c, slice) }
 	return f(qc, n, slice, child)
 }
 

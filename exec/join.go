@@ -428,12 +428,10 @@ func (j *joinOp) prepare(ctx context.Context, b *vec.Batch) error {
 		for i, v := range j.k64 {
 			cand[i] = heads[t.bucket(uint64(v)*joinFib)]
 		}
-		if valid != nil {
-			for i, ok := range valid {
-				if !ok {
-					cand[i] = 0
-					j.keyNull[i] = true
-				}
+		for i, ok := range valid { // valid is nil when no key is NULL
+			if !ok {
+				cand[i] = 0
+				j.keyNull[i] = true
 			}
 		}
 		return nil

@@ -125,7 +125,6 @@ type limitOp struct {
 	in  Operator
 	n   *plan.Limit
 	g   *limitShared
-	mem any
 }
 
 func buildLimit(qc *QueryCtx, n plan.Node, slice int, child func(plan.Node) (Operator, error)) (Operator, error) {

@@ -1038,8 +1038,6 @@ func hasAggregate(e sqlparser.SQLNode) bool {
 				found = true
 				return false, nil
 			}
-		case *sqlparser.GroupConcatExpr:
-			found = true
 		}
 		return true, nil
 	}, e)

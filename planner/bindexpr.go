@@ -777,9 +777,8 @@ func (ec *ectx) inSubquery(left sqlparser.Expr, sq *sqlparser.Subquery) (*logica
 	if err != nil {
 		return nil, err
 	}
-	out := cols[0]
 	if _, ok := r2.(*expr.ColumnRef); !ok {
-		out = b.meta.NewCol(cols[0].Name, r2.Type())
+		out := b.meta.NewCol(cols[0].Name, r2.Type())
 		sub = &logical.Project{Input: sub, Exprs: []expr.Expr{r2}, Out: []logical.Col{out}}
 	} else {
 		sub = rootProject(sub, cols)

@@ -122,7 +122,10 @@ func cmdSQL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tarn sql: invalid --memory-limit: %v\n", err)
 			return 2
 		}
+		// One statement runs at a time in the shell: the limit is the
+		// query's, not a budget for WLM to divide among slots.
 		cfg.MemoryLimit = n
+		cfg.QueryMemoryLimit = n
 	}
 	if o.slices < 0 {
 		fmt.Fprintln(stderr, "tarn sql: invalid --slices: must be >= 0")

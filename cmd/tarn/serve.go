@@ -40,7 +40,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	listen := fs.String("mysql", "127.0.0.1:3306", "MySQL protocol listen address")
 	demo := fs.Bool("demo", false, "generate TPC-H SF 0.1 into the data directory if missing and serve it")
-	memLimit := fs.String("memory-limit", "", "per-query memory limit, e.g. 512MiB, 16GiB (default 60% of RAM)")
+	memLimit := fs.String("memory-limit", "", "engine memory budget that WLM queues divide into per-query limits, e.g. 512MiB, 16GiB (default 60% of RAM)")
 	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM/SIGINT, how long running queries may finish before they are cancelled")
 	logLevel := fs.String("log-level", "info", "log level: debug (logs every statement), info, warn, error")
 	s3f := addS3Flags(fs)

@@ -281,12 +281,6 @@ func (t *Table) SQL(split connectors.Split, req *connectors.ScanRequest) (string
 	return t.buildSelect(split, req)
 }
 
-func (t *Table) colName(i int) string {
-	if i >= 0 && i < len(t.cols) {
-		return t.cols[i].name
-	}
-	return fmt.Sprint(i)
-}
 
 // String describes the table for debugging without secrets.
 func (t *Table) String() string {

@@ -876,7 +876,6 @@ type decReader struct {
 	k     physKind
 	i64   view[int64]
 	d     d128View
-	small [4]int64
 }
 
 func newDecReader(r *rop, t arrow.DataType) *decReader {

@@ -521,8 +521,6 @@ func (r *rop) release() {
 	}
 }
 
-func (r *rop) isConst() bool { return r.arr == nil }
-
 func (r *rop) hasNulls() bool {
 	if r.arr == nil {
 		return r.c.v == nil

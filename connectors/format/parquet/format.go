@@ -342,9 +342,3 @@ func (c *footerCache) put(k footerKey, m *fileMeta) {
 	}
 }
 
-// len is the number of cached footers (for tests).
-func (c *footerCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}

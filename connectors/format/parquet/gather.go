@@ -2,7 +2,7 @@ package parquet
 
 // Width-generic gathers and NULL spreads over raw output bytes.
 
-type b16 struct{ lo, hi uint64 }
+type b16 [2]uint64
 
 // gatherW writes dict[idx[i]] for each i; false when an index is out of
 // range.
