@@ -122,9 +122,9 @@ type limitShared struct {
 }
 
 type limitOp struct {
-	in  Operator
-	n   *plan.Limit
-	g   *limitShared
+	in Operator
+	n  *plan.Limit
+	g  *limitShared
 }
 
 func buildLimit(qc *QueryCtx, n plan.Node, slice int, child func(plan.Node) (Operator, error)) (Operator, error) {

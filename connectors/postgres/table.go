@@ -281,7 +281,6 @@ func (t *Table) SQL(split connectors.Split, req *connectors.ScanRequest) (string
 	return t.buildSelect(split, req)
 }
 
-
 // String describes the table for debugging without secrets.
 func (t *Table) String() string {
 	return fmt.Sprintf("postgres table %s (%s, %d columns)", t.display, strings.TrimSpace(t.RemoteName()), len(t.cols))

@@ -872,10 +872,10 @@ func absU(a int64) uint64 {
 
 // decOperand reads any decimal (or integer) operand as a big.Int or int64.
 type decReader struct {
-	r     *rop
-	k     physKind
-	i64   view[int64]
-	d     d128View
+	r   *rop
+	k   physKind
+	i64 view[int64]
+	d   d128View
 }
 
 func newDecReader(r *rop, t arrow.DataType) *decReader {

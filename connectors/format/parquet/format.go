@@ -341,4 +341,3 @@ func (c *footerCache) put(k footerKey, m *fileMeta) {
 		delete(c.items, e.Value.(*footerEntry).key)
 	}
 }
-
