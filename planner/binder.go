@@ -568,6 +568,12 @@ func (b *binder) bindJoin(j *sqlparser.JoinTableExpr, outer *scope, env *cteEnv)
 		jt = plan.Left
 	case sqlparser.RightJoinType, sqlparser.NaturalRightJoinType:
 		jt = plan.Right
+	case sqlparser.StraightJoinType:
+		// Parse rewrote FULL [OUTER] JOIN into STRAIGHT_JOIN (see
+		// setops.go); a genuine STRAIGHT_JOIN is an inner join.
+		if hasFullJoin(lexSQL(b.sql)) {
+			jt = plan.Full
+		}
 	}
 	cols := append(append([]scopeCol(nil), lc...), rc...)
 	join := &logical.Join{Type: jt, Left: ln, Right: rn}

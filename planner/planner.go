@@ -122,8 +122,18 @@ func Parse(sql string) (sqlparser.Statement, error) {
 	if err == nil {
 		return stmt, nil
 	}
-	if rw, ok := rewriteSetOps(sql); ok {
-		if stmt, rerr := parser.Parse(rw); rerr == nil {
+	text, rewritten := sql, false
+	if rw, ok := rewriteFullJoins(text); ok {
+		text, rewritten = rw, true
+		if stmt, rerr := parser.Parse(text); rerr == nil {
+			return stmt, nil
+		}
+	}
+	if rw, ok := rewriteSetOps(text); ok {
+		text, rewritten = rw, true
+	}
+	if rewritten {
+		if stmt, rerr := parser.Parse(text); rerr == nil {
 			return stmt, nil
 		}
 	}

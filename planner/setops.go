@@ -83,6 +83,15 @@ func lexSQL(sql string) []sqlTok {
 			}
 			out = append(out, sqlTok{text: sql[i:j], upper: strings.ToUpper(sql[i:j]), depth: depth})
 			i = j
+		case strings.IndexByte("<>=!|&:", c) >= 0:
+			// multi-character operators (<>, <=, >=, !=, <=>, ||, &&, :=)
+			// stay one token: tokens are re-joined with spaces
+			j := i + 1
+			for j < len(sql) && strings.IndexByte("<>=!|&:", sql[j]) >= 0 {
+				j++
+			}
+			out = append(out, sqlTok{text: sql[i:j], upper: sql[i:j], depth: depth})
+			i = j
 		default:
 			out = append(out, sqlTok{text: sql[i : i+1], upper: sql[i : i+1], depth: depth})
 			i++
@@ -276,4 +285,50 @@ func unionSides(ts sqlparser.TableStatement) (l, r sqlparser.TableStatement, ok 
 		return nil, nil, false
 	}
 	return u.Left, u.Right, true
+}
+
+// vitess (MySQL's grammar) has no FULL [OUTER] JOIN either. The rewrite
+// turns it into STRAIGHT_JOIN, which the binder then reads as a full
+// outer join — only for statements whose original text uses FULL JOIN
+// and never STRAIGHT_JOIN itself, so a real STRAIGHT_JOIN keeps its
+// meaning.
+
+// hasFullJoin reports whether the text uses FULL [OUTER] JOIN and not
+// STRAIGHT_JOIN.
+func hasFullJoin(ts []sqlTok) bool {
+	full := false
+	for i, t := range ts {
+		if t.upper == "STRAIGHT_JOIN" {
+			return false
+		}
+		if t.upper == "FULL" && i+1 < len(ts) && (ts[i+1].upper == "JOIN" ||
+			ts[i+1].upper == "OUTER" && i+2 < len(ts) && ts[i+2].upper == "JOIN") {
+			full = true
+		}
+	}
+	return full
+}
+
+// rewriteFullJoins replaces FULL [OUTER] JOIN by STRAIGHT_JOIN.
+func rewriteFullJoins(sql string) (string, bool) {
+	ts := lexSQL(strings.TrimRight(strings.TrimSpace(sql), ";"))
+	if !hasFullJoin(ts) {
+		return "", false
+	}
+	out := make([]sqlTok, 0, len(ts))
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
+		if t.upper == "FULL" && i+1 < len(ts) && ts[i+1].upper == "JOIN" {
+			out = append(out, sqlTok{text: "STRAIGHT_JOIN", upper: "STRAIGHT_JOIN", depth: t.depth})
+			i++
+			continue
+		}
+		if t.upper == "FULL" && i+2 < len(ts) && ts[i+1].upper == "OUTER" && ts[i+2].upper == "JOIN" {
+			out = append(out, sqlTok{text: "STRAIGHT_JOIN", upper: "STRAIGHT_JOIN", depth: t.depth})
+			i += 2
+			continue
+		}
+		out = append(out, t)
+	}
+	return joinToks(out), true
 }
