@@ -224,6 +224,9 @@ func (r *Result) startExec(restart bool) error {
 		limit = c.QueryMemoryLimit
 	}
 	qc := exec.NewQueryCtx(r.ticket.Slices(c.Slices), c.BatchSize, exec.NewBudget(limit), c.Allocator)
+	if q := r.ticket.Queue(); q != wlm.LaneName && q != wlm.SuperuserQueue {
+		qc.Throttle = r.s.e.yieldToShortQueries
+	}
 	ctx, cancel := context.WithCancelCause(r.ticket.Context())
 	st, err := exec.Run(ctx, qc, r.root)
 	if err != nil {
@@ -435,5 +438,26 @@ func init() {
 			}
 			return out
 		},
+	}
+}
+
+// yieldToShortQueries pauses a long query's scan for up to 20 ms per
+// batch while queries run in the SQA lane, so that on a machine the long
+// queries saturate the short ones get the CPU (Go has no goroutine
+// priorities). The bound keeps long queries progressing under a steady
+// stream of short ones.
+func (e *Engine) yieldToShortQueries(ctx context.Context) {
+	if e.wlm.LaneRunning() == 0 {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Millisecond)
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for e.wlm.LaneRunning() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -53,6 +53,10 @@ type QueryCtx struct {
 	Stats *connectors.ScanStats
 	// Params are prepared-statement parameter values (Literal Go repr).
 	Params []any
+	// Throttle, when set, is called by scans before each batch; it may
+	// pause a low-priority query (WLM pauses long queries briefly while
+	// short-query-acceleration queries run).
+	Throttle func(ctx context.Context)
 
 	mu     sync.Mutex
 	shared map[plan.Node]any

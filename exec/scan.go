@@ -66,6 +66,9 @@ func (s *scanOp) Next(ctx context.Context) (*vec.Batch, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if s.qc.Throttle != nil {
+			s.qc.Throttle(ctx)
+		}
 		if s.n.Limit > 0 && s.n.Filter == nil && s.g.rows.Load() >= s.n.Limit {
 			return nil, nil
 		}

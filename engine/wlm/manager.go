@@ -778,3 +778,15 @@ func (m *Manager) RefineAbove() (bytes, rows int64) {
 	}
 	return bytes, rows
 }
+
+// LaneRunning is the number of queries running in the SQA lane. Long
+// queries yield to them (see engine: QueryCtx.Throttle), which is what
+// keeps short queries fast on a machine the long ones saturate.
+func (m *Manager) LaneRunning() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lane == nil {
+		return 0
+	}
+	return m.lane.running
+}
