@@ -276,7 +276,10 @@ func TestWLMAcceptConcurrentSubmissions(t *testing.T) {
 	}
 
 	var finished, cancelledQueued, cancelledRunning, admittedBeforeCancel atomic.Int64
-	const cancelGrace = 200 * time.Millisecond
+	// Cancellation must be prompt, but this runs 200 queries on 2 cores,
+	// often under -race next to other test binaries: the bound only has to
+	// tell "stopped at the next batch" from "ran to completion or hung".
+	const cancelGrace = 2 * time.Second
 	var wg sync.WaitGroup
 	for i, p := range plans {
 		wg.Add(1)
