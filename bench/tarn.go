@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -169,9 +170,10 @@ func arrowRows(rec arrow.RecordBatch, cols []Column) ([][]any, error) {
 			case *array.Decimal128:
 				v = Decimal{Unscaled: a.Value(r).BigInt(), Scale: cols[c].Scale}
 			case *array.String:
-				v = a.Value(r)
+				// Value aliases the Arrow buffer, recycled after Release.
+				v = strings.Clone(a.Value(r))
 			case *array.LargeString:
-				v = a.Value(r)
+				v = strings.Clone(a.Value(r))
 			case *array.Boolean:
 				v = a.Value(r)
 			case *array.Date32:

@@ -2,6 +2,7 @@ package vec
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -33,9 +34,11 @@ func Value(a arrow.Array, i int) any {
 	case *array.Float64:
 		return a.Value(i)
 	case *array.String:
-		return a.Value(i)
+		// arrow's Value aliases the buffer, which is recycled once the
+		// batch is released: the caller gets its own copy.
+		return strings.Clone(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Binary:
 		return string(a.Value(i))
 	case *array.Date32:
