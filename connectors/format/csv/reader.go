@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
@@ -115,18 +114,9 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	for i, c := range r.cols {
 		cols[i] = c.Finish(rows)
 	}
-	if r.limit > 0 {
-		r.limit -= int64(rows)
-		if r.limit <= 0 {
-			r.done = true
-		}
-	}
-	rec := array.NewRecordBatch(r.schema, cols, int64(rows))
-	for _, c := range cols {
-		c.Release()
-	}
-	if st := r.req.Stats; st != nil {
-		st.RowsScanned.Add(int64(rows))
+	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
+	if stop {
+		r.done = true
 	}
 	r.flush()
 	return rec, nil

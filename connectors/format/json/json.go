@@ -390,18 +390,9 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			c.nb = nil
 		}
 	}
-	if r.limit > 0 {
-		r.limit -= int64(rows)
-		if r.limit <= 0 {
-			r.done = true
-		}
-	}
-	rec := array.NewRecordBatch(r.schema, cols, int64(rows))
-	for _, a := range cols {
-		a.Release()
-	}
-	if st := r.req.Stats; st != nil {
-		st.RowsScanned.Add(int64(rows))
+	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
+	if stop {
+		r.done = true
 	}
 	r.flush()
 	return rec, nil
