@@ -142,14 +142,6 @@ func TestDisconnectCancelsQuery(t *testing.T) {
 	}
 }
 
-func mustParse(t *testing.T, s string) *mysql.Config {
-	c, err := mysql.ParseDSN(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestTimeoutAndPanic(t *testing.T) {
 	db := openDB(t, "tpch")
 	db.SetMaxOpenConns(1)

@@ -2,7 +2,6 @@ package mysqlwire
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -249,8 +248,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // slowQuery runs for a long time on SF 0.01 (a 60k x 60k nested-loop
 // join) and is used to test KILL, disconnect and timeouts.
 const slowQuery = "SELECT COUNT(*) FROM tpch.lineitem a, tpch.lineitem b WHERE a.l_orderkey + b.l_orderkey < 0"
-
-var errNoRows = errors.New("no rows")
 
 var _ = io.EOF
 
