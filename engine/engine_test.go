@@ -379,9 +379,9 @@ func TestCancel(t *testing.T) {
 	e, _ := testEngine(t, Config{Slices: 2, BatchSize: 256})
 	s := e.NewSession("x")
 	ctx, cancel := context.WithCancel(context.Background())
-	// A cross join of lineitem with itself: ~36M rows, far more than the
+	// A cross join of lineitem with itself and nation: ~900M rows, far more than the
 	// test waits for.
-	r, err := s.Query(ctx, "SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b WHERE a.l_quantity + b.l_quantity > 0")
+	r, err := s.Query(ctx, "SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b, tpch.nation c WHERE a.l_quantity + b.l_quantity + c.n_nationkey > 0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +512,7 @@ func TestCancelQueryContext(t *testing.T) {
 	e, _ := testEngine(t, Config{Slices: 2, BatchSize: 64})
 	s := e.NewSession("x")
 	qctx, cancel := context.WithCancel(context.Background())
-	r, err := s.Query(qctx, "SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b WHERE a.l_quantity + b.l_quantity > 0")
+	r, err := s.Query(qctx, "SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b, tpch.nation c WHERE a.l_quantity + b.l_quantity + c.n_nationkey > 0")
 	if err != nil {
 		t.Fatal(err)
 	}

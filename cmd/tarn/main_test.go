@@ -185,7 +185,7 @@ func TestGenTPCH(t *testing.T) {
 	}
 	// Ctrl-C (SIGINT) cancels the running query promptly.
 	cmd := exec.Command(tarnBin, "sql", "--data-dir", dd, "-e",
-		"SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b WHERE a.l_quantity + b.l_quantity > 0")
+		"SELECT count(*) FROM tpch.lineitem a, tpch.lineitem b, tpch.nation c WHERE a.l_quantity + b.l_quantity + c.n_nationkey > 0")
 	var se bytes.Buffer
 	cmd.Stderr = &se
 	if err := cmd.Start(); err != nil {
