@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/planner/expr"
 )
@@ -415,5 +414,3 @@ func FieldsOf(names []string, es []expr.Expr) *arrow.Schema {
 	}
 	return arrow.NewSchema(fs, nil)
 }
-
-var _ = types.Boolean

@@ -3,7 +3,6 @@ package mysqlwire
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -248,8 +247,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // slowQuery runs for a long time on SF 0.01 (a 60k x 60k nested-loop
 // join) and is used to test KILL, disconnect and timeouts.
 const slowQuery = "SELECT COUNT(*) FROM tpch.lineitem a, tpch.lineitem b WHERE a.l_orderkey + b.l_orderkey < 0"
-
-var _ = io.EOF
 
 func isFuzzWorker() bool {
 	for _, a := range os.Args {
