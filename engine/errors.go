@@ -25,6 +25,7 @@ const (
 	CodeOther          = 1105
 	CodeWrongObject    = 1347 // 'x' is not VIEW / is not BASE TABLE
 	CodeDatabaseNotEmp = 3730
+	CodeSubqueryRows   = 1242 // Subquery returns more than 1 row
 )
 
 // Error is an engine error with a MySQL error code and SQLSTATE. It wraps
@@ -65,6 +66,8 @@ func ErrorCode(err error) (code int, sqlState string) {
 		return de.Code(), de.SQLState()
 	case errors.As(err, &me):
 		return CodeOutOfMemory, "HY001"
+	case errors.Is(err, exec.ErrSubqueryRows):
+		return CodeSubqueryRows, "21000"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeInterrupted, "70100"
 	case errors.Is(err, catalog.ErrNotFound):

@@ -208,7 +208,7 @@ func aggIsDistinct(f plan.AggFunc) bool {
 		return false
 	}
 	switch f.Fn {
-	case "min", "max", "any_value", "bool_and", "bool_or":
+	case "min", "max", "any_value", "bool_and", "bool_or", "single_value":
 		return false
 	}
 	return true

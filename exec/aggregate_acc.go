@@ -88,6 +88,8 @@ func aggNewAcc(f plan.AggFunc) (aggAcc, error) {
 	}
 	_, inScale, inDec := types.DecimalParams(in)
 	switch f.Fn {
+	case "single_value":
+		return newAggSingleAcc(f)
 	case "count":
 		return &aggCountAcc{}, nil
 	case "sum", "avg":

@@ -129,7 +129,8 @@ func TestRuleDecorrelate(t *testing.T) {
 		{"select a, (select max(y) from u where u.a = t.a) from t", "Join Left on [(a = a)]", "Apply"},
 		{"select a, (select count(*) from u where u.a = t.a) from t", "coalesce(count(*), 0)", "Apply"},
 		{"select a from t where d > (select avg(y) from u)", "Join Inner on []", "Apply"},
-		{"select a from t where a = (select a from u where x = 'z')", "Join Left on []", "Apply"},
+		{"select a from t where a = (select a from u where x = 'z')", "aggs=[single_value(a)", "Join Left"},
+		{"select a, (select x from u where u.a = t.a) from t", "Aggregate keys=[a] aggs=[single_value(x)", "Apply"},
 	}
 	for _, c := range cases {
 		got := norm(runRules(t, c.sql, "decorrelate"))

@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/planner/expr"
@@ -154,11 +155,13 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 	renamed := *top
 	renamed.Out = []logical.Col{{ID: ap.Out.ID, Name: ap.Out.Name, T: ap.Out.T}}
 	if !intersects(logical.FreeCols(ap.Sub), outer) {
-		j := &logical.Join{Type: plan.Left, Left: ap.Input, Right: &renamed}
 		if singleRow(&renamed) {
-			j.Type = plan.Inner
+			return &logical.Join{Type: plan.Inner, Left: ap.Input, Right: &renamed}, nil
 		}
-		return j, nil
+		// More than one row is an error: single_value enforces it, and
+		// an aggregate without keys always yields the one row (NULL
+		// when the subquery is empty).
+		return &logical.Join{Type: plan.Inner, Left: ap.Input, Right: singleValue(top, top.Out[0], ap.Out, nil, nil)}, nil
 	}
 	// Correlated: Project* over Aggregate(no keys) over correlated input.
 	var projs []*logical.Project
@@ -173,52 +176,39 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 	}
 	agg, ok := cur.(*logical.Aggregate)
 	if !ok || len(agg.Keys) != 0 {
-		// A lookup (no aggregate): left-join the subquery on its
-		// correlation predicates. This is exact when the subquery yields
-		// at most one row per outer row, the only case SQL allows.
-		sub, preds, err := pullUp(&renamed, outer)
+		// A lookup (no aggregate): group the subquery by its correlation
+		// keys with single_value, which fails when an outer row would
+		// see more than one row, and left-join it on the keys.
+		sub, preds, err := pullUp(top, outer)
 		if err != nil {
 			return nil, err
 		}
-		j := &logical.Join{Type: plan.Left, Left: ap.Input, Right: sub, Conds: preds}
-		final := &logical.Project{Input: j}
-		for _, col := range ap.Cols() {
-			final.Exprs = append(final.Exprs, col.Ref())
-			final.Out = append(final.Out, col)
+		if keys, keyCols, conds, ok := correlationKeys(c, preds, outer); ok {
+			right := singleValue(sub, top.Out[0], ap.Out, keys, keyCols)
+			return keepCols(ap, &logical.Join{Type: plan.Left, Left: ap.Input, Right: right, Conds: conds}), nil
 		}
-		return final, nil
+		// Non-equality correlation: left-join on the predicates; exact
+		// when the subquery yields at most one row per outer row (more is
+		// not detected on this path).
+		sub, preds, err = pullUp(&renamed, outer)
+		if err != nil {
+			return nil, err
+		}
+		return keepCols(ap, &logical.Join{Type: plan.Left, Left: ap.Input, Right: sub, Conds: preds}), nil
 	}
 	in, preds, err := pullUp(agg.Input, outer)
 	if err != nil {
 		return nil, err
 	}
-	newAgg := &logical.Aggregate{Input: in, Aggs: agg.Aggs}
-	var joinConds []expr.Expr
-	for _, p := range preds {
-		call, ok := p.(*expr.Call)
-		if !ok || call.Fn != "=" {
-			return nil, errCorrelated("only equality correlation is supported in scalar subqueries: " + p.String())
+	keys, keyCols, joinConds, ok := correlationKeys(c, preds, outer)
+	if !ok {
+		var texts []string
+		for _, p := range preds {
+			texts = append(texts, p.String())
 		}
-		l, r := call.Args[0], call.Args[1]
-		lOuter, rOuter := intersects(logical.Refs(l), outer), intersects(logical.Refs(r), outer)
-		switch {
-		case lOuter && !rOuter:
-			l, r = r, l
-		case rOuter && !lOuter:
-		default:
-			return nil, errCorrelated("correlation predicate mixes inner and outer columns: " + p.String())
-		}
-		// l is inner, r is outer
-		var key logical.Col
-		if cr, ok := l.(*expr.ColumnRef); ok {
-			key = logical.Col{ID: cr.Index, Name: cr.Name, T: cr.T}
-		} else {
-			key = c.Meta.NewCol("key", l.Type())
-		}
-		newAgg.Keys = append(newAgg.Keys, l)
-		newAgg.KeyCols = append(newAgg.KeyCols, key)
-		joinConds = append(joinConds, &expr.Call{Fn: "=", Args: []expr.Expr{r, key.Ref()}, T: types.Boolean})
+		return nil, errCorrelated("only equality correlation between inner and outer columns is supported in scalar subqueries: " + strings.Join(texts, " AND "))
 	}
+	newAgg := &logical.Aggregate{Input: in, Aggs: agg.Aggs, Keys: keys, KeyCols: keyCols}
 	var node logical.Node = &logical.Join{Type: plan.Left, Left: ap.Input, Right: newAgg, Conds: joinConds}
 	// COUNT over no rows is 0, not NULL.
 	counts := map[int]bool{}
@@ -255,12 +245,7 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 		node = p
 	}
 	// Keep exactly the Apply's schema.
-	final := &logical.Project{Input: node}
-	for _, col := range ap.Cols() {
-		final.Exprs = append(final.Exprs, col.Ref())
-		final.Out = append(final.Out, col)
-	}
-	return final, nil
+	return keepCols(ap, node), nil
 }
 
 // pullUp removes predicates that reference outer columns from the
@@ -357,4 +342,58 @@ func pullUp(n logical.Node, outer map[int]bool) (logical.Node, []expr.Expr, erro
 		return in, preds, nil
 	}
 	return nil, nil, errCorrelated(fmt.Sprintf("outer reference inside %T", n))
+}
+
+// correlationKeys splits correlation predicates that are all equalities
+// between an inner and an outer expression into grouping keys over the
+// inner side (keys, their output columns keyCols) and the join
+// conditions outer = key. ok is false for any other predicate.
+func correlationKeys(c *Ctx, preds []expr.Expr, outer map[int]bool) (keys []expr.Expr, keyCols []logical.Col, conds []expr.Expr, ok bool) {
+	for _, p := range preds {
+		call, isCall := p.(*expr.Call)
+		if !isCall || call.Fn != "=" {
+			return nil, nil, nil, false
+		}
+		l, r := call.Args[0], call.Args[1]
+		lOuter, rOuter := intersects(logical.Refs(l), outer), intersects(logical.Refs(r), outer)
+		switch {
+		case lOuter && !rOuter:
+			l, r = r, l
+		case rOuter && !lOuter:
+		default:
+			return nil, nil, nil, false
+		}
+		// l is inner, r is outer
+		var key logical.Col
+		if cr, isRef := l.(*expr.ColumnRef); isRef {
+			key = logical.Col{ID: cr.Index, Name: cr.Name, T: cr.T}
+		} else {
+			key = c.Meta.NewCol("key", l.Type())
+		}
+		keys = append(keys, l)
+		keyCols = append(keyCols, key)
+		conds = append(conds, &expr.Call{Fn: "=", Args: []expr.Expr{r, key.Ref()}, T: types.Boolean})
+	}
+	return keys, keyCols, conds, true
+}
+
+// singleValue aggregates column val of in with single_value into column
+// out, grouped by keys.
+func singleValue(in logical.Node, val, out logical.Col, keys []expr.Expr, keyCols []logical.Col) *logical.Aggregate {
+	return &logical.Aggregate{
+		Input:   in,
+		Keys:    keys,
+		KeyCols: keyCols,
+		Aggs:    []logical.Agg{{Fn: "single_value", Args: []expr.Expr{val.Ref()}, Col: out}},
+	}
+}
+
+// keepCols projects n to exactly ap's columns.
+func keepCols(ap *logical.Apply, n logical.Node) *logical.Project {
+	final := &logical.Project{Input: n}
+	for _, col := range ap.Cols() {
+		final.Exprs = append(final.Exprs, col.Ref())
+		final.Out = append(final.Out, col)
+	}
+	return final
 }

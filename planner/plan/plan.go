@@ -76,7 +76,9 @@ type Project struct {
 // AggFunc is an aggregate function call.
 type AggFunc struct {
 	// Fn is one of count_star, count, sum, avg, min, max, bool_and,
-	// bool_or, any_value, stddev_samp, stddev_pop, var_samp, var_pop.
+	// bool_or, any_value, stddev_samp, stddev_pop, var_samp, var_pop,
+	// and single_value (the only row's value; more than one row is an
+	// error: how scalar subqueries enforce their single row).
 	Fn       string
 	Args     []expr.Expr
 	Distinct bool
