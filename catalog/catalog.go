@@ -75,6 +75,69 @@ type TableStats struct {
 	Files int64                  `json:"files"`
 	Bytes int64                  `json:"bytes"`
 	Cols  map[string]ColumnStats `json:"cols,omitempty"`
+	// Zones are the per-file zone maps of the table's (or partition's)
+	// files, when ANALYZE or the crawler recorded them.
+	Zones *ZoneMaps `json:"zones,omitempty"`
+}
+
+// ZoneMaps are per-file — and, for large text files read as several
+// byte-range splits, per-block — value statistics of files whose format
+// carries none of its own (CSV, JSON, regex, Avro; Parquet keeps them in
+// its footers). ANALYZE TABLE and the crawler record them; scans skip
+// the files and blocks whose values cannot satisfy a predicate. A
+// file's entry is used only while the file's listed size and
+// modification time equal the recorded ones: a changed or new file is
+// read in full.
+type ZoneMaps struct {
+	// Columns names the columns described (data columns, in table
+	// order); every Cols slice below follows this order.
+	Columns []string   `json:"columns"`
+	Files   []FileZone `json:"files"`
+}
+
+// FileZone is the zone map of one file.
+type FileZone struct {
+	// Path is the file as the table's file system lists it.
+	Path    string       `json:"path"`
+	Size    int64        `json:"size"`
+	ModTime time.Time    `json:"mtime"`
+	Rows    int64        `json:"rows"`
+	Cols    []ColumnZone `json:"cols"`
+	// Blocks, for a file read as byte-range splits, describe the records
+	// starting in each range (see connectors.Split); they cover the file
+	// in order. Nil for a file read whole.
+	Blocks []BlockZone `json:"blocks,omitempty"`
+}
+
+// BlockZone is the zone map of the records that start in the byte range
+// [Offset, Offset+Length) of a file.
+type BlockZone struct {
+	Offset int64        `json:"off"`
+	Length int64        `json:"len"`
+	Rows   int64        `json:"rows"`
+	Cols   []ColumnZone `json:"cols"`
+}
+
+// ColumnZone is one column's bounds in a file or block. Min and Max are
+// SQL literal text like ColumnStats' ("" when unknown: no non-null
+// value, or a type without an order); Nulls counts the NULLs.
+type ColumnZone struct {
+	Min   string `json:"min,omitempty"`
+	Max   string `json:"max,omitempty"`
+	Nulls int64  `json:"nulls,omitempty"`
+}
+
+// Zone returns the zone map of the file at path (nil when none).
+func (z *ZoneMaps) Zone(path string) *FileZone {
+	if z == nil {
+		return nil
+	}
+	for i := range z.Files {
+		if z.Files[i].Path == path {
+			return &z.Files[i]
+		}
+	}
+	return nil
 }
 
 // ColumnStats are per-column statistics; Min and Max are rendered as SQL

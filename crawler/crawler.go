@@ -82,11 +82,15 @@ type Options struct {
 	// Progress, when set, is called as the crawl advances (from one
 	// goroutine at a time).
 	Progress func(Progress)
+	// ZoneMaps reads the files of the tables and partitions written
+	// whole and records their zone maps, exact row counts and column
+	// bounds in the catalog (text formats only; see zones.go).
+	ZoneMaps bool
 }
 
 // Progress reports how far a crawl is.
 type Progress struct {
-	Phase  string // "listing", "scanning", "writing" or "done"
+	Phase  string // "listing", "scanning", "zone maps", "writing" or "done"
 	Done   int    // files scanned so far
 	Total  int    // files to scan
 	Folder string // folder of the file last scanned
@@ -290,6 +294,12 @@ func Run(ctx context.Context, store catalog.Store, opts Options) (*Summary, erro
 	p, err := c.plan(ctx, listed)
 	if err != nil {
 		return nil, err
+	}
+	if c.opts.ZoneMaps {
+		c.progress(Progress{Phase: "zone maps", Done: c.sum.FilesScanned, Total: c.sum.FilesScanned})
+		if err := c.fillZones(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.apply(ctx, p); err != nil {
 		return nil, err

@@ -52,9 +52,19 @@ func CrawlOptions(st *ddl.Crawl) (crawler.Options, error) {
 			o.SampleBytes, err = num(opt)
 		case "parallel":
 			o.Parallel, err = num(opt)
+		case "zone_maps":
+			switch strings.ToLower(strings.TrimSpace(opt.Value)) {
+			case "true", "1", "on":
+				o.ZoneMaps = true
+			case "false", "0", "off":
+				o.ZoneMaps = false
+			default:
+				err = newError(CodeOther, "HY000", nil, "CRAWL option %s at line %d, column %d: %q is not true or false",
+					opt.Key, opt.Line, opt.Col, opt.Value)
+			}
 		default:
 			return o, newError(CodeOther, "HY000", nil,
-				"CRAWL option %s at line %d, column %d is unknown (mode, schema_change, delete_behavior, exclude, sample_rows, sample_bytes, header, parallel)",
+				"CRAWL option %s at line %d, column %d is unknown (mode, schema_change, delete_behavior, exclude, sample_rows, sample_bytes, header, parallel, zone_maps)",
 				opt.Key, opt.Line, opt.Col)
 		}
 		if err != nil {

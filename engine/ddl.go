@@ -234,15 +234,16 @@ func (s *Session) createTable(ctx context.Context, st *ddl.CreateTable) error {
 	cols := make([]catalog.Column, len(st.Columns))
 	for i, c := range st.Columns {
 		if c.Complex {
-			return newError(CodeNotSupported, "0A000", nil, "table %s.%s column %s at line %d, column %d: type %s is not supported yet (only scalar types)",
-				db, name, c.Name, c.Line, c.Col, c.Type)
+			if err := checkNestedColumn(fmt.Sprintf("table %s.%s column %s at line %d, column %d", db, name, c.Name, c.Line, c.Col), c.Type); err != nil {
+				return err
+			}
 		}
 		cols[i] = catalog.Column{Name: c.Name, Type: c.Type, Comment: c.Comment}
 	}
 	var keys []catalog.Column
 	for _, c := range st.Partitions {
 		if c.Complex {
-			return newError(CodeNotSupported, "0A000", nil, "table %s.%s partition key %s at line %d, column %d: type %s cannot be a partition key (only scalar types)",
+			return newError(CodeNotSupported, "0A000", nil, "table %s.%s partition key %s at line %d, column %d: type %s cannot be a partition key (partition keys must be scalar types)",
 				db, name, c.Name, c.Line, c.Col, c.Type)
 		}
 		for _, dc := range st.Columns {

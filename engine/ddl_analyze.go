@@ -20,7 +20,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/tarnsql/tarn/catalog"
@@ -31,66 +30,41 @@ import (
 	"github.com/tarnsql/tarn/planner/expr"
 )
 
-// colAcc accumulates one column's statistics over record batches. The
-// type is chosen once per batch; each kind has its own loop.
+// colAcc accumulates one column's statistics over record batches: its
+// NULL count and bounds (filetable.ColumnAcc, shared with zone maps) and
+// a distinct-count sketch. The type is chosen once per batch; each kind
+// has its own loop.
 type colAcc struct {
+	*filetable.ColumnAcc
 	typ    arrow.DataType
-	nulls  int64
-	n      int64 // non-null values seen
-	minI   int64 // integers, dates, timestamps, decimal64 (unscaled)
-	maxI   int64
-	minU   uint64
-	maxU   uint64
-	minF   float64
-	maxF   float64
-	minS   string
-	maxS   string
-	minD   decimal128.Num
-	maxD   decimal128.Num
-	minB   bool
-	maxB   bool
 	sketch *hll
 }
 
-func newColAcc(t arrow.DataType) *colAcc { return &colAcc{typ: t, sketch: newHLL()} }
+func newColAcc(t arrow.DataType) *colAcc {
+	return &colAcc{ColumnAcc: filetable.NewColumnAcc(t), typ: t, sketch: newHLL()}
+}
 
-func intLoop[T ~int8 | ~int16 | ~int32 | ~int64](a *colAcc, vals []T, arr arrow.Array) {
+func sketchInts[T ~int8 | ~int16 | ~int32 | ~int64](h *hll, vals []T, arr arrow.Array) {
 	noNulls := arr.NullN() == 0
 	for i, v := range vals {
 		if !noNulls && arr.IsNull(i) {
 			continue
 		}
-		x := int64(v)
-		if a.n == 0 || x < a.minI {
-			a.minI = x
-		}
-		if a.n == 0 || x > a.maxI {
-			a.maxI = x
-		}
-		a.n++
-		a.sketch.add(mix64(uint64(x)))
+		h.add(mix64(uint64(int64(v))))
 	}
 }
 
-func uintLoop[T uint8 | uint16 | uint32 | uint64](a *colAcc, vals []T, arr arrow.Array) {
+func sketchUints[T uint8 | uint16 | uint32 | uint64](h *hll, vals []T, arr arrow.Array) {
 	noNulls := arr.NullN() == 0
 	for i, v := range vals {
 		if !noNulls && arr.IsNull(i) {
 			continue
 		}
-		x := uint64(v)
-		if a.n == 0 || x < a.minU {
-			a.minU = x
-		}
-		if a.n == 0 || x > a.maxU {
-			a.maxU = x
-		}
-		a.n++
-		a.sketch.add(mix64(x))
+		h.add(mix64(uint64(v)))
 	}
 }
 
-func floatLoop[T float32 | float64](a *colAcc, vals []T, arr arrow.Array) {
+func sketchFloats[T float32 | float64](h *hll, vals []T, arr arrow.Array) {
 	noNulls := arr.NullN() == 0
 	for i, v := range vals {
 		if !noNulls && arr.IsNull(i) {
@@ -100,182 +74,97 @@ func floatLoop[T float32 | float64](a *colAcc, vals []T, arr arrow.Array) {
 		if x == 0 {
 			x = 0 // -0 and +0 are one value
 		}
-		if !math.IsNaN(x) {
-			if a.n == 0 || x < a.minF {
-				a.minF = x
-			}
-			if a.n == 0 || x > a.maxF {
-				a.maxF = x
-			}
-			a.n++
-		}
-		a.sketch.add(mix64(math.Float64bits(x)))
+		h.add(mix64(math.Float64bits(x)))
 	}
 }
 
 // add accumulates one column array.
 func (a *colAcc) add(arr arrow.Array) error {
-	a.nulls += int64(arr.NullN())
+	if err := a.ColumnAcc.Add(arr); err != nil {
+		return err
+	}
+	addSketch(a.sketch, arr)
+	return nil
+}
+
+// addSketch adds the non-null values of arr to h.
+func addSketch(h *hll, arr arrow.Array) {
 	switch c := arr.(type) {
 	case *array.Int8:
-		intLoop(a, c.Int8Values(), arr)
+		sketchInts(h, c.Int8Values(), arr)
 	case *array.Int16:
-		intLoop(a, c.Int16Values(), arr)
+		sketchInts(h, c.Int16Values(), arr)
 	case *array.Int32:
-		intLoop(a, c.Int32Values(), arr)
+		sketchInts(h, c.Int32Values(), arr)
 	case *array.Int64:
-		intLoop(a, c.Int64Values(), arr)
+		sketchInts(h, c.Int64Values(), arr)
 	case *array.Date32:
-		intLoop(a, c.Date32Values(), arr)
+		sketchInts(h, c.Date32Values(), arr)
 	case *array.Timestamp:
-		intLoop(a, c.TimestampValues(), arr)
+		sketchInts(h, c.TimestampValues(), arr)
 	case *array.Decimal64:
-		intLoop(a, c.Values(), arr)
+		sketchInts(h, c.Values(), arr)
 	case *array.Uint8:
-		uintLoop(a, c.Uint8Values(), arr)
+		sketchUints(h, c.Uint8Values(), arr)
 	case *array.Uint16:
-		uintLoop(a, c.Uint16Values(), arr)
+		sketchUints(h, c.Uint16Values(), arr)
 	case *array.Uint32:
-		uintLoop(a, c.Uint32Values(), arr)
+		sketchUints(h, c.Uint32Values(), arr)
 	case *array.Uint64:
-		uintLoop(a, c.Uint64Values(), arr)
+		sketchUints(h, c.Uint64Values(), arr)
 	case *array.Float32:
-		floatLoop(a, c.Float32Values(), arr)
+		sketchFloats(h, c.Float32Values(), arr)
 	case *array.Float64:
-		floatLoop(a, c.Float64Values(), arr)
+		sketchFloats(h, c.Float64Values(), arr)
 	case *array.String:
 		noNulls := c.NullN() == 0
 		for i := 0; i < c.Len(); i++ {
-			if !noNulls && c.IsNull(i) {
-				continue
+			if noNulls || !c.IsNull(i) {
+				h.add(xxhash.Sum64String(c.Value(i)))
 			}
-			s := c.Value(i)
-			if a.n == 0 || s < a.minS {
-				a.minS = strings.Clone(s)
-			}
-			if a.n == 0 || s > a.maxS {
-				a.maxS = strings.Clone(s)
-			}
-			a.n++
-			a.sketch.add(xxhash.Sum64String(s))
 		}
 	case *array.Boolean:
 		noNulls := c.NullN() == 0
 		for i := 0; i < c.Len(); i++ {
-			if !noNulls && c.IsNull(i) {
-				continue
-			}
-			b := c.Value(i)
-			if a.n == 0 || !b && a.minB {
-				a.minB = b
-			}
-			if a.n == 0 || b && !a.maxB {
-				a.maxB = b
-			}
-			a.n++
-			if b {
-				a.sketch.add(mix64(1))
-			} else {
-				a.sketch.add(mix64(0))
+			if noNulls || !c.IsNull(i) {
+				if c.Value(i) {
+					h.add(mix64(1))
+				} else {
+					h.add(mix64(0))
+				}
 			}
 		}
 	case *array.Decimal128:
 		noNulls := c.NullN() == 0
 		for i := 0; i < c.Len(); i++ {
-			if !noNulls && c.IsNull(i) {
-				continue
+			if noNulls || !c.IsNull(i) {
+				d := c.Value(i)
+				h.add(mix64(d.LowBits() ^ mix64(uint64(d.HighBits()))))
 			}
-			d := c.Value(i)
-			if a.n == 0 || d.Less(a.minD) {
-				a.minD = d
-			}
-			if a.n == 0 || a.maxD.Less(d) {
-				a.maxD = d
-			}
-			a.n++
-			a.sketch.add(mix64(d.LowBits() ^ mix64(uint64(d.HighBits()))))
 		}
-	default:
-		return fmt.Errorf("ANALYZE: column type %s is not supported", arr.DataType())
 	}
-	return nil
 }
 
 // merge folds o (same column, another partition) into a.
 func (a *colAcc) merge(o *colAcc) {
-	a.nulls += o.nulls
 	a.sketch.merge(o.sketch)
-	if o.n == 0 {
-		return
-	}
-	first := a.n == 0
-	if first || o.minI < a.minI {
-		a.minI = o.minI
-	}
-	if first || o.maxI > a.maxI {
-		a.maxI = o.maxI
-	}
-	if first || o.minU < a.minU {
-		a.minU = o.minU
-	}
-	if first || o.maxU > a.maxU {
-		a.maxU = o.maxU
-	}
-	if first || o.minF < a.minF {
-		a.minF = o.minF
-	}
-	if first || o.maxF > a.maxF {
-		a.maxF = o.maxF
-	}
-	if first || o.minS < a.minS {
-		a.minS = o.minS
-	}
-	if first || o.maxS > a.maxS {
-		a.maxS = o.maxS
-	}
-	if first || o.minD.Less(a.minD) {
-		a.minD = o.minD
-	}
-	if first || a.maxD.Less(o.maxD) {
-		a.maxD = o.maxD
-	}
-	if first || !o.minB {
-		a.minB = o.minB && (first || a.minB)
-	}
-	if first || o.maxB {
-		a.maxB = o.maxB || (!first && a.maxB)
-	}
-	a.n += o.n
+	a.ColumnAcc.Merge(o.ColumnAcc)
 }
 
 // stats renders the accumulated statistics.
 func (a *colAcc) stats() catalog.ColumnStats {
-	cs := catalog.ColumnStats{NullCount: a.nulls, Distinct: a.sketch.count()}
-	if a.n == 0 {
+	cs := catalog.ColumnStats{NullCount: a.Nulls, Distinct: a.sketch.count()}
+	lo, hi, ok := a.Bounds()
+	if !ok {
 		return cs
 	}
-	var lo, hi any
-	switch a.typ.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.TIMESTAMP, arrow.DECIMAL64:
-		lo, hi = a.minI, a.maxI
-	case arrow.DATE32:
-		lo, hi = int32(a.minI), int32(a.maxI)
-	case arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
-		return catalog.ColumnStats{NullCount: cs.NullCount, Distinct: cs.Distinct, Min: fmt.Sprint(a.minU), Max: fmt.Sprint(a.maxU)}
-	case arrow.FLOAT32, arrow.FLOAT64:
-		lo, hi = a.minF, a.maxF
-	case arrow.STRING:
-		lo, hi = a.minS, a.maxS
-	case arrow.BOOL:
-		lo, hi = a.minB, a.maxB
-	case arrow.DECIMAL128:
-		lo, hi = a.minD, a.maxD
-	default:
-		return cs
+	if a.typ.ID() == arrow.UINT8 || a.typ.ID() == arrow.UINT16 || a.typ.ID() == arrow.UINT32 || a.typ.ID() == arrow.UINT64 {
+		cs.Min, cs.Max = fmt.Sprint(lo), fmt.Sprint(hi)
+	} else {
+		cs.Min, cs.Max = expr.FormatValue(lo, a.typ), expr.FormatValue(hi, a.typ)
 	}
-	cs.Min, cs.Max = expr.FormatValue(lo, a.typ), expr.FormatValue(hi, a.typ)
 	// A sketch never reports more distinct values than there are values.
-	cs.Distinct = min(cs.Distinct, a.n)
+	cs.Distinct = min(cs.Distinct, a.N)
 	return cs
 }
 
@@ -440,6 +329,7 @@ func (s *Session) analyze(ctx context.Context, r *Result, st *ddl.Analyze) error
 	var partValues [][]string
 	total := &scanStats{cols: make([]*colAcc, len(t.Columns))}
 	var files, size int64
+	var zones *catalog.ZoneMaps // the unpartitioned table's zone maps
 	projected := len(t.PartitionKeys) > 0 && strings.EqualFold(t.Props["projection.enabled"], "true")
 	// All the table's columns, partition keys last; scanned as one
 	// table when unpartitioned or projected (no stored partitions).
@@ -459,7 +349,15 @@ func (s *Session) analyze(ctx context.Context, r *Result, st *ddl.Analyze) error
 			for i := range t.PartitionKeys {
 				wantAll[len(want)+i] = len(st.Columns) == 0 || slices.ContainsFunc(st.Columns, func(c string) bool { return strings.EqualFold(c, t.PartitionKeys[i].Name) })
 			}
-			sc, err := s.scanColumns(ctx, t, allCols, wantAll, "")
+			var sc *scanStats
+			if tbl, ok := zoneTable(t, nil, want); ok && !projected {
+				sc, zones, err = s.scanZones(ctx, t, tbl, t.Columns, want)
+				if err == nil && len(st.Columns) > 0 && t.Stats != nil {
+					zones = mergeZones(liveZones(t, t.Stats.Zones), zones)
+				}
+			} else {
+				sc, err = s.scanColumns(ctx, t, allCols, wantAll, "")
+			}
 			if err != nil {
 				return err
 			}
@@ -492,10 +390,18 @@ func (s *Session) analyze(ctx context.Context, r *Result, st *ddl.Analyze) error
 			}
 			pst := &catalog.TableStats{Rows: -1, Files: pf, Bytes: psz}
 			if p.Stats != nil && st.NoScan {
-				pst.Rows, pst.Cols = p.Stats.Rows, p.Stats.Cols
+				pst.Rows, pst.Cols, pst.Zones = p.Stats.Rows, p.Stats.Cols, p.Stats.Zones
 			}
 			if !st.NoScan {
-				sc, err := s.scanColumns(ctx, t, t.Columns, want, keyPredicate(t, p.Values))
+				var sc *scanStats
+				if tbl, ok := zoneTable(t, &p, want); ok {
+					sc, pst.Zones, err = s.scanZones(ctx, t, tbl, t.Columns, want)
+					if err == nil && len(st.Columns) > 0 && p.Stats != nil {
+						pst.Zones = mergeZones(liveZones(t, p.Stats.Zones), pst.Zones)
+					}
+				} else {
+					sc, err = s.scanColumns(ctx, t, t.Columns, want, keyPredicate(t, p.Values))
+				}
 				if err != nil {
 					return err
 				}
@@ -558,9 +464,13 @@ func (s *Session) analyze(ctx context.Context, r *Result, st *ddl.Analyze) error
 		maps.Copy(ts.Cols, t.Stats.Cols)
 		if st.NoScan {
 			ts.Rows = t.Stats.Rows
+			ts.Zones = t.Stats.Zones
 		}
 	} else if st.NoScan {
 		ts.Rows = -1
+	}
+	if zones != nil {
+		ts.Zones = zones
 	}
 	if st.Partition == nil {
 		for i, c := range total.cols {
@@ -625,11 +535,4 @@ func knownRows(n int64) any {
 }
 
 // analyzable reports whether colAcc keeps statistics for a type.
-func analyzable(dt arrow.DataType) bool {
-	switch dt.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
-		arrow.FLOAT32, arrow.FLOAT64, arrow.DATE32, arrow.TIMESTAMP, arrow.DECIMAL64, arrow.DECIMAL128, arrow.STRING, arrow.BOOL:
-		return true
-	}
-	return false
-}
+func analyzable(dt arrow.DataType) bool { return filetable.ZoneType(dt) }

@@ -412,8 +412,9 @@ func (s *Session) addColumns(ctx context.Context, st *ddl.AlterAddColumns) error
 			return newError(CodeOther, "42S21", nil, "ALTER TABLE %s.%s ADD COLUMNS: column %s at line %d, column %d already exists", t.Database, t.Name, c.Name, c.Line, c.Col)
 		}
 		if c.Complex {
-			return newError(CodeNotSupported, "0A000", nil, "ALTER TABLE %s.%s ADD COLUMNS: column %s at line %d, column %d: type %s is not supported yet (only scalar types)",
-				t.Database, t.Name, c.Name, c.Line, c.Col, c.Type)
+			if err := checkNestedColumn(fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMNS: column %s at line %d, column %d", t.Database, t.Name, c.Name, c.Line, c.Col), c.Type); err != nil {
+				return err
+			}
 		}
 		nt.Columns = append(nt.Columns, catalog.Column{Name: c.Name, Type: c.Type, Comment: c.Comment})
 	}

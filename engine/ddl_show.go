@@ -34,17 +34,17 @@ func (s *Session) describe(ctx context.Context, r *Result, st *ddl.Describe) err
 	var rows [][]any
 	add := func(a, b, c any) { rows = append(rows, []any{a, b, c}) }
 	for _, c := range t.Columns {
-		add(c.Name, c.Type, nullIfEmpty(c.Comment))
+		add(c.Name, displayType(c.Type), nullIfEmpty(c.Comment))
 	}
 	for _, c := range t.PartitionKeys {
-		add(c.Name, c.Type, nullIfEmpty(c.Comment))
+		add(c.Name, displayType(c.Type), nullIfEmpty(c.Comment))
 	}
 	if len(t.PartitionKeys) > 0 {
 		add("", nil, nil)
 		add("# Partition Information", nil, nil)
 		add("# col_name", "data_type", "comment")
 		for _, c := range t.PartitionKeys {
-			add(c.Name, c.Type, nullIfEmpty(c.Comment))
+			add(c.Name, displayType(c.Type), nullIfEmpty(c.Comment))
 		}
 	}
 	switch {
@@ -205,7 +205,7 @@ func writeProps(b *strings.Builder, m map[string]string) {
 func writeColumns(b *strings.Builder, cols []catalog.Column) {
 	b.WriteString("(\n")
 	for i, c := range cols {
-		fmt.Fprintf(b, "  %s %s", quoteIdent(c.Name), c.Type)
+		fmt.Fprintf(b, "  %s %s", quoteIdent(c.Name), displayType(c.Type))
 		if c.Comment != "" {
 			fmt.Fprintf(b, " COMMENT %s", quoteString(c.Comment))
 		}

@@ -182,7 +182,7 @@ func TestCatalogStatements(t *testing.T) {
 		{"CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION '/definitely/not/here'", CodeOther, "location '/definitely/not/here' does not exist"},
 		{"CREATE EXTERNAL TABLE t (a int) STORED AS RCFILE LOCATION '" + dir + "'", CodeNotSupported, "storage format RCFILE is not supported"},
 		{"CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (a string) STORED AS PARQUET LOCATION '" + dir + "'", CodeOther, "partition key a at line 1, column 49 is also a data column"},
-		{"CREATE EXTERNAL TABLE t (a struct<x:int>) STORED AS PARQUET LOCATION '" + dir + "'", CodeNotSupported, "column a at line 1, column 26: type STRUCT<x:INT> is not supported"},
+		{"CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (p struct<x:int>) STORED AS PARQUET LOCATION '" + dir + "'", CodeNotSupported, "partition key p at line 1, column 49: type STRUCT<x:INT> cannot be a partition key"},
 		{"CREATE EXTERNAL TABLE people (a int) STORED AS PARQUET LOCATION '" + dir + "'", CodeTableExists, "'sales.people' already exists"},
 		{"CREATE EXTERNAL TABLE t (a int) STORD AS PARQUET LOCATION '/x'", CodeSyntax, "syntax error at line 1, column 33 near 'STORD'"},
 		{"DROP VIEW people", CodeWrongObject, "not a view"},

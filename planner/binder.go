@@ -36,6 +36,9 @@ type scopeCol struct {
 	// hiddenUnqualified columns (the right side of USING) are skipped by
 	// unqualified references and by *.
 	hiddenUnqualified bool
+	// fileHidden marks a hidden file column ("$path", ...: see
+	// hidden.go): skipped by * and NATURAL joins, bound by name.
+	fileHidden bool
 }
 
 type scope struct {
@@ -214,6 +217,9 @@ func (b *binder) bindSetOp(left, right sqlparser.TableStatement, kind plan.SetOp
 		}
 		outT[i] = t
 	}
+	if err := checkSetOpNested(kind, all, lcols, outT); err != nil {
+		return nil, nil, err
+	}
 	castSide := func(n logical.Node, cols []logical.Col) (logical.Node, []logical.Col, error) {
 		need := false
 		for i, c := range cols {
@@ -364,6 +370,15 @@ func (b *binder) bindFrom(from []sqlparser.TableExpr, outer *scope, env *cteEnv)
 	var n logical.Node
 	var cols []scopeCol
 	for _, te := range from {
+		if ate, ok := unnestTE(te); ok {
+			// FROM t, UNNEST(t.a): lateral over everything to its left
+			un, uc, err := b.bindUnnest(n, cols, ate, false, outer, env)
+			if err != nil {
+				return nil, nil, err
+			}
+			n, cols = un, uc
+			continue
+		}
 		tn, tc, err := b.bindTableExpr(te, outer, env)
 		if err != nil {
 			return nil, nil, err
@@ -517,6 +532,7 @@ func (b *binder) bindTableName(tn sqlparser.TableName, alias string, colNames sq
 	if tbl == nil {
 		return nil, nil, errAt(newErr(CodeOther, "table %s has no storage", name), name)
 	}
+	tbl, nHidden := withHiddenColumns(tbl)
 	sch := tbl.Schema()
 	rows, _ := tbl.Estimate(b.ctx)
 	s := &logical.Scan{Table: tbl, Alias: alias, BaseRows: float64(rows)}
@@ -540,13 +556,13 @@ func (b *binder) bindTableName(tn sqlparser.TableName, alias string, colNames sq
 			}
 		}
 		s.All = append(s.All, c)
-		sc = append(sc, scopeCol{db: dbName, table: alias, name: f.Name, col: c})
+		sc = append(sc, scopeCol{db: dbName, table: alias, name: f.Name, col: c, fileHidden: i >= sch.NumFields()-nHidden})
 	}
 	if len(colNames) > 0 {
-		if len(colNames) != len(sc) {
-			return nil, nil, newErr(CodeOther, "table %s has %d columns but %d names were given", alias, len(sc), len(colNames))
+		if len(colNames) != len(sc)-nHidden {
+			return nil, nil, newErr(CodeOther, "table %s has %d columns but %d names were given", alias, len(sc)-nHidden, len(colNames))
 		}
-		for i := range sc {
+		for i := range sc[:len(sc)-nHidden] {
 			sc[i].name = colNames[i].String()
 		}
 	}
@@ -554,6 +570,9 @@ func (b *binder) bindTableName(tn sqlparser.TableName, alias string, colNames sq
 }
 
 func (b *binder) bindJoin(j *sqlparser.JoinTableExpr, outer *scope, env *cteEnv) (logical.Node, []scopeCol, error) {
+	if ate, ok := unnestTE(j.RightExpr); ok {
+		return b.bindJoinUnnest(j, ate, outer, env)
+	}
 	ln, lc, err := b.bindTableExpr(j.LeftExpr, outer, env)
 	if err != nil {
 		return nil, nil, err
@@ -584,7 +603,7 @@ func (b *binder) bindJoin(j *sqlparser.JoinTableExpr, outer *scope, env *cteEnv)
 	if j.Join == sqlparser.NaturalJoinType || j.Join == sqlparser.NaturalLeftJoinType || j.Join == sqlparser.NaturalRightJoinType {
 		for _, l := range lc {
 			for _, r := range rc {
-				if strings.EqualFold(l.name, r.name) && !l.hiddenUnqualified && !r.hiddenUnqualified {
+				if strings.EqualFold(l.name, r.name) && !l.hiddenUnqualified && !r.hiddenUnqualified && !l.fileHidden && !r.fileHidden {
 					using = append(using, sqlparser.NewIdentifierCI(l.name))
 				}
 			}
@@ -683,7 +702,7 @@ func (b *binder) bindSelect(sel *sqlparser.Select, outer *scope, env *cteEnv) (l
 				qdb := s.TableName.Qualifier.String()
 				found := false
 				for _, c := range fromCols {
-					if c.hiddenUnqualified && q == "" {
+					if c.hiddenUnqualified && q == "" || c.fileHidden {
 						continue
 					}
 					if q != "" && (!strings.EqualFold(c.table, q) || qdb != "" && !strings.EqualFold(c.db, qdb)) {
@@ -952,7 +971,7 @@ func exprName(e sqlparser.Expr) string {
 	if cn, ok := e.(*sqlparser.ColName); ok {
 		return cn.Name.String()
 	}
-	return sqlparser.String(e)
+	return showSubscripts(sqlparser.String(e))
 }
 
 // bindWhere binds a WHERE clause: top-level [NOT] EXISTS and [NOT] IN

@@ -152,7 +152,7 @@ func resolveCol(sc *scope, cn *sqlparser.ColName, clause string) (expr.Expr, err
 		}
 	}
 	full := sqlparser.String(cn)
-	return nil, errAt(newErr(CodeBadField, "Unknown column '%s' in '%s'", strings.ReplaceAll(full, "`", ""), clauseName(clause)), name)
+	return nil, errAt(newErr(CodeBadField, "Unknown column '%s' in '%s'%s", strings.ReplaceAll(full, "`", ""), clauseName(clause), hiddenColumnHint(name)), name)
 }
 
 func (ec *ectx) bindAll(es []sqlparser.Expr) ([]expr.Expr, error) {
@@ -176,6 +176,12 @@ func (ec *ectx) bind(e sqlparser.Expr) (expr.Expr, error) {
 	switch x := e.(type) {
 	case *sqlparser.ColName:
 		r, err := resolveCol(ec.sc, x, ec.clause)
+		if err != nil && !x.Qualifier.IsEmpty() {
+			// a.b / t.a.b / a.b.c may read a struct field (bindnested.go)
+			if f, ok, ferr := resolveStructField(ec.sc, x, ec.clause); ok || ferr != nil {
+				return f, ferr
+			}
+		}
 		if err != nil && ec.aliases != nil && x.Qualifier.IsEmpty() {
 			if a, ok := ec.aliases[strings.ToLower(x.Name.String())]; ok {
 				return a, nil
@@ -872,12 +878,19 @@ func (ec *ectx) bindCast(e sqlparser.Expr, ct *sqlparser.ConvertType) (expr.Expr
 	if err != nil {
 		return nil, err
 	}
+	if strings.EqualFold(ct.Type, "json") {
+		return toJSON(v), nil
+	}
 	t, err := convertType(ct)
 	if err != nil {
 		return nil, err
 	}
 	if isNullType(v.Type()) {
 		return logical.Lit(nil, t), nil
+	}
+	if isNested(v.Type()) && !types.IsString(t) {
+		return nil, newErr(CodeOther, "cannot CAST %s of type %s to %s: nested values convert only to VARCHAR or JSON (their JSON text)",
+			idSuffix.ReplaceAllString(v.String(), ""), strings.ToLower(types.SQLName(v.Type())), types.SQLName(t))
 	}
 	return ec.b.castTo(v, t)
 }
@@ -1311,6 +1324,9 @@ func (ec *ectx) bindFunc(x *sqlparser.FuncExpr) (expr.Expr, error) {
 		}
 		args = all
 		return call(name, t)
+	}
+	if e, ok, err := ec.bindNestedFunc(name, args); ok {
+		return e, err
 	}
 	return nil, errAt(newErr(CodeOther, "FUNCTION %s does not exist", name), x.Name.String())
 }

@@ -319,6 +319,12 @@ func (b *binder) compare(op string, l, r expr.Expr) (expr.Expr, error) {
 // comparable converts l and r to one type for comparison.
 func (b *binder) comparable(l, r expr.Expr) (expr.Expr, expr.Expr, error) {
 	lt, rt := l.Type(), r.Type()
+	if isNested(lt) {
+		return nil, nil, nestedCompareError(l, "compare")
+	}
+	if isNested(rt) {
+		return nil, nil, nestedCompareError(r, "compare")
+	}
 	if arrow.TypeEqual(lt, rt) {
 		return l, r, nil
 	}

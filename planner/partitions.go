@@ -60,7 +60,7 @@ type scanKeys struct {
 
 func newScanKeys(s *logical.Scan, ct *catalog.Table) (*scanKeys, bool) {
 	nData, nKeys := len(ct.Columns), len(ct.PartitionKeys)
-	if nKeys == 0 || len(s.All) != nData+nKeys {
+	if nKeys == 0 || len(s.All) < nData+nKeys { // (hidden file columns follow the keys)
 		return nil, false
 	}
 	sk := &scanKeys{ct: ct, kc: &keyCompiler{keyOf: map[int]int{}}, pred: &keyPredicate{}}

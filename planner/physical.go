@@ -270,6 +270,18 @@ func (l *lowerer) lower(n logical.Node) (plan.Node, []int, error) {
 		cols := x.Cols()
 		w.Base = plan.Base{Out: schemaOf(cols), Rows: rows}
 		return w, idsOf(cols), nil
+	case *logical.Unnest:
+		in, ids, err := l.lower(x.Input)
+		if err != nil {
+			return nil, nil, err
+		}
+		es, err := remapAll(x.Exprs, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		cols := append(reorderCols(x.Input.Cols(), ids), x.Out...)
+		u := &plan.Unnest{Base: plan.Base{Out: schemaOf(cols), Rows: rows}, Input: in, Exprs: es, Ordinality: x.Ordinality, Outer: x.Outer}
+		return u, idsOf(cols), nil
 	case *logical.Apply:
 		return nil, nil, fmt.Errorf("internal error: subquery was not decorrelated")
 	}

@@ -118,11 +118,18 @@ var posRe = regexp.MustCompile(`at position (\d+)(?: near '(.*)')?`)
 // Parse parses one SQL statement. A syntax error is a *Error with Code
 // 1064 saying line, column and the text near it.
 func Parse(sql string) (sqlparser.Statement, error) {
+	sql = rewriteHiddenColumnQuotes(sql)
 	stmt, err := parser.Parse(sql)
 	if err == nil {
 		return stmt, nil
 	}
 	text, rewritten := sql, false
+	if rw, ok := rewriteNested(text); ok {
+		text, rewritten = rw, true
+		if stmt, rerr := parser.Parse(text); rerr == nil {
+			return stmt, nil
+		}
+	}
 	if rw, ok := rewriteFullJoins(text); ok {
 		text, rewritten = rw, true
 		if stmt, rerr := parser.Parse(text); rerr == nil {
@@ -220,6 +227,9 @@ func BindQuery(ctx context.Context, sql string, stmt sqlparser.Statement, cat Ca
 	}
 	b := &binder{ctx: ctx, sql: sql, cat: cat, db: opts.Database, meta: &logical.Meta{}, params: opts.ParamTypes}
 	n, cols, err := b.bindTableStmt(ts, nil, nil)
+	if err == nil {
+		err = checkNestedKeys(n)
+	}
 	if err != nil {
 		return nil, nil, b.locate(err)
 	}

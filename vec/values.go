@@ -52,8 +52,10 @@ func Value(a arrow.Array, i int) any {
 	case *array.Null:
 		return nil
 	}
-	// Nested and other pass-through types are shown as their JSON-like
-	// text (what result sets print for them).
+	if IsNestedType(a.DataType()) {
+		// Nested values are shown as their JSON text (see json.go).
+		return string(AppendJSON(nil, a, i))
+	}
 	return a.ValueStr(i)
 }
 
@@ -170,7 +172,37 @@ func FromValues(mem memory.Allocator, dt arrow.DataType, vals []any) (arrow.Arra
 		defer d.Release()
 		return array.MakeFromData(d), nil
 	}
+	if IsNestedType(dt) {
+		return nestedFromJSON(mem, dt, vals)
+	}
 	return nil, fmt.Errorf("vec.FromValues: unsupported type %s", dt)
+}
+
+// nestedFromJSON builds a STRUCT / LIST / MAP array from values given as
+// JSON text (nil = NULL); maps as lists of {"key":…,"value":…} objects,
+// arrow's JSON layout.
+func nestedFromJSON(mem memory.Allocator, dt arrow.DataType, vals []any) (arrow.Array, error) {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		switch x := v.(type) {
+		case nil:
+			b.WriteString("null")
+		case string:
+			b.WriteString(x)
+		default:
+			return nil, fmt.Errorf("value %v (%T) is not the JSON text of a %s", v, v, dt)
+		}
+	}
+	b.WriteByte(']')
+	a, _, err := array.FromJSON(mem, dt, strings.NewReader(b.String()))
+	if err != nil {
+		return nil, fmt.Errorf("vec.FromValues %s: %w", dt, err)
+	}
+	return a, nil
 }
 
 func toInt64(v any) (int64, bool) {

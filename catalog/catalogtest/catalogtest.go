@@ -37,6 +37,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		{"ManyPartitions", testManyPartitions},
 		{"TableVersions", testTableVersions},
 		{"ConcurrentPartitions", testConcurrentPartitions},
+		{"ZoneMaps", testZoneMaps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ func cmdCrawl(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.SampleRows, "sample-rows", 1000, "records of each text file used for type inference")
 	fs.StringVar(&o.Header, "header", "auto", "CSV header row: auto, true or false")
 	fs.IntVar(&o.Parallel, "parallel", 8, "files read at once")
+	fs.BoolVar(&o.ZoneMaps, "zone-maps", false, "read every text file whole and record per-file and per-block zone maps (min/max) for pruning")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto (on a terminal), on or off")
 	verbose := fs.BoolP("verbose", "v", false, "list every skipped file")
 	if err := fs.Parse(args); err != nil {

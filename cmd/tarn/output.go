@@ -252,6 +252,10 @@ func jsonValue(a arrow.Array, i int) string {
 	if a.IsNull(i) {
 		return "null"
 	}
+	if vec.IsNestedType(a.DataType()) {
+		// STRUCT / ARRAY / MAP nest as real JSON
+		return vec.JSONText(a, i)
+	}
 	v := vec.Value(a, i)
 	switch a.DataType().ID() {
 	case arrow.BOOL:

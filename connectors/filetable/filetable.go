@@ -39,6 +39,10 @@ type Table struct {
 	// for partitioned tables (see partitioned.go).
 	ct   *catalog.Table
 	part *partState
+	// ext is the schema with the hidden file columns appended, set on
+	// tables returned by WithHiddenColumns (see hidden.go); schema
+	// never has them.
+	ext *arrow.Schema
 }
 
 var _ connectors.Table = (*Table)(nil)
@@ -70,6 +74,17 @@ func New(ct *catalog.Table) (connectors.Table, error) {
 		return t, nil
 	}
 	return t, nil
+}
+
+// NewOn is New with the file system fsys (nil: chosen from the
+// location's scheme) serving the table location.
+func NewOn(ct *catalog.Table, fsys connectors.FileSystem) (connectors.Table, error) {
+	tb, err := New(ct)
+	if err != nil || fsys == nil {
+		return tb, err
+	}
+	tb.(*Table).fs = fsys
+	return tb, nil
 }
 
 // NewFromFiles builds a table over the files at location (a directory
@@ -151,8 +166,14 @@ func FormatFor(name string, opts map[string]string) (connectors.Format, error) {
 // Name is the qualified table name.
 func (t *Table) Name() string { return t.name }
 
-// Schema is the table schema.
-func (t *Table) Schema() *arrow.Schema { return t.schema }
+// Schema is the table schema: the data columns, the partition keys and,
+// for a table returned by WithHiddenColumns, the hidden file columns.
+func (t *Table) Schema() *arrow.Schema {
+	if t.ext != nil {
+		return t.ext
+	}
+	return t.schema
+}
 
 // Location is the table location.
 func (t *Table) Location() string { return t.location }
@@ -193,7 +214,8 @@ func (t *Table) Splits(ctx context.Context, req *connectors.ScanRequest) ([]conn
 	if err != nil {
 		return nil, err
 	}
-	out, err := splitFiles(ctx, t.fs, t.format, files, req, t.request(req), 0, nil)
+	fp := t.newFilePruner(req, t.schema, t.stats, nil)
+	out, err := splitFiles(ctx, t.fs, t.format, files, req, t.request(req), 0, nil, fp)
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +226,12 @@ func (t *Table) Splits(ctx context.Context, req *connectors.ScanRequest) ([]conn
 }
 
 // splitFiles cuts files into splits of partition part, pruning them with
-// preq (the request as the format sees it) when req has ranges. It
+// preq (the request as the format sees it) when req has ranges, and
+// with fp (hidden-column ranges and zone maps; nil for none). It
 // counts pruned row groups and files with a split left into req.Stats;
 // wrap, when set, adds context to errors.
 func splitFiles(ctx context.Context, fsys connectors.FileSystem, format connectors.Format, files []connectors.FileInfo,
-	req, preq *connectors.ScanRequest, part int, wrap func(connectors.FileInfo, error) error) ([]connectors.Split, error) {
+	req, preq *connectors.ScanRequest, part int, wrap func(connectors.FileInfo, error) error, fp *filePruner) ([]connectors.Split, error) {
 	if wrap == nil {
 		wrap = func(_ connectors.FileInfo, err error) error { return err }
 	}
@@ -221,9 +244,16 @@ func splitFiles(ctx context.Context, fsys connectors.FileSystem, format connecto
 		if f.Size == 0 {
 			continue
 		}
+		zone, ok := fp.file(f)
+		if !ok {
+			continue
+		}
 		splits, err := format.Splits(ctx, fsys, f, preq.Options)
 		if err != nil {
 			return nil, wrap(f, err)
+		}
+		if zone != nil && len(zone.Blocks) > 0 {
+			splits = fp.blocks(splits, zone)
 		}
 		kept := 0
 		for _, s := range splits {
@@ -251,21 +281,44 @@ func splitFiles(ctx context.Context, fsys connectors.FileSystem, format connecto
 	return out, nil
 }
 
-// request fills in the table's schema and options when the caller left
-// them out.
+// request is req as the format sees it: the table's schema and options
+// when the caller left them out, and without the hidden file columns
+// (columns and ranges past the table schema).
 func (t *Table) request(req *connectors.ScanRequest) *connectors.ScanRequest {
 	if req == nil {
 		return &connectors.ScanRequest{Schema: t.schema, Options: t.opts}
 	}
-	if req.Options != nil && req.Schema != nil {
+	n := t.schema.NumFields()
+	hidden := false
+	for _, c := range req.Columns {
+		hidden = hidden || c >= n
+	}
+	for _, rg := range req.Ranges {
+		hidden = hidden || rg.Column >= n
+	}
+	if req.Options != nil && req.Schema != nil && req.Schema != t.ext && !hidden {
 		return req
 	}
 	r := *req
 	if r.Options == nil {
 		r.Options = t.opts
 	}
-	if r.Schema == nil {
+	if r.Schema == nil || r.Schema == t.ext {
 		r.Schema = t.schema
+	}
+	if hidden {
+		r.Columns = make([]int, 0, len(req.Columns))
+		for _, c := range req.Columns {
+			if c < n {
+				r.Columns = append(r.Columns, c)
+			}
+		}
+		r.Ranges = nil
+		for _, rg := range req.Ranges {
+			if rg.Column < n {
+				r.Ranges = append(r.Ranges, rg)
+			}
+		}
 	}
 	return &r
 }
@@ -275,7 +328,43 @@ func (t *Table) Open(ctx context.Context, split connectors.Split, req *connector
 	if t.part != nil {
 		return t.partOpen(ctx, split, req)
 	}
-	return t.format.Open(ctx, t.fs, split, t.request(req))
+	if t.ext == nil || req == nil {
+		return t.format.Open(ctx, t.fs, split, t.request(req))
+	}
+	n := t.schema.NumFields()
+	out := make([]int, len(req.Columns))
+	hidden := false
+	data := 0
+	for i, c := range req.Columns {
+		switch {
+		case c < 0 || c >= t.ext.NumFields():
+			return nil, fmt.Errorf("table %s: requested column %d does not exist (%d columns)", t.name, c, t.ext.NumFields())
+		case c < n:
+			out[i] = data
+			data++
+		default:
+			out[i] = -(c - n) - 1
+			hidden = true
+		}
+	}
+	if !hidden {
+		return t.format.Open(ctx, t.fs, split, t.request(req))
+	}
+	r, err := t.format.Open(ctx, t.fs, split, t.request(req))
+	if err != nil {
+		return nil, err
+	}
+	return newConstReader(r, "", split.File.Path, out, t.outSchema(req.Columns), req.Mem, hiddenValues(split.File)), nil
+}
+
+// outSchema is the schema of the columns cols of Schema().
+func (t *Table) outSchema(cols []int) *arrow.Schema {
+	s := t.Schema()
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = s.Field(c)
+	}
+	return arrow.NewSchema(fields, nil)
 }
 
 // rowCounter is implemented by formats that know a file's row count

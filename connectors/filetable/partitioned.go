@@ -370,7 +370,12 @@ func (t *Table) partSplits(ctx context.Context, req *connectors.ScanRequest) ([]
 	for i, s := range p.srcs {
 		preq := t.dataRequest(req, s, nil)
 		wrap := func(f connectors.FileInfo, err error) error { return partErr(s.label, f.Path, err) }
-		sp, err := splitFiles(ctx, s.fs, s.format, files[i], req, preq, i, wrap)
+		var pst *catalog.TableStats
+		if p.selected && i < len(p.parts) {
+			pst = p.parts[i].Stats
+		}
+		fp := t.newFilePruner(req, p.dataSchema, pst, t.stats)
+		sp, err := splitFiles(ctx, s.fs, s.format, files[i], req, preq, i, wrap, fp)
 		if err != nil {
 			return nil, err
 		}
@@ -398,13 +403,15 @@ func (t *Table) partOpen(ctx context.Context, split connectors.Split, req *conne
 			cols[i] = i
 		}
 	}
-	// out[i] >= 0: position in the data reader's output; < 0: key -out[i]-1.
+	// out[i] >= 0: position in the data reader's output; < 0: constant
+	// -out[i]-1 (the keys, then the hidden file columns).
 	out := make([]int, len(cols))
 	var dataCols []int
+	all := t.Schema().NumFields()
 	for i, c := range cols {
 		switch {
-		case c < 0 || c >= t.schema.NumFields():
-			return nil, fmt.Errorf("table %s: requested column %d does not exist (%d columns)", t.name, c, t.schema.NumFields())
+		case c < 0 || c >= all:
+			return nil, fmt.Errorf("table %s: requested column %d does not exist (%d columns)", t.name, c, all)
 		case c < p.nData:
 			out[i] = len(dataCols)
 			dataCols = append(dataCols, c)
@@ -420,17 +427,11 @@ func (t *Table) partOpen(ctx context.Context, split connectors.Split, req *conne
 	if err != nil {
 		return nil, partErr(s.label, split.File.Path, err)
 	}
-	fields := make([]arrow.Field, len(cols))
-	for i, c := range cols {
-		fields[i] = t.schema.Field(c)
+	vals := s.values
+	if t.ext != nil {
+		vals = append(append([]any(nil), s.values...), hiddenValues(split.File)...)
 	}
-	mem := req.Mem
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	pr := &partReader{in: r, src: s, file: split.File.Path, out: out, schema: arrow.NewSchema(fields, nil), mem: mem,
-		consts: make([]arrow.Array, len(p.keys))}
-	return pr, nil
+	return newConstReader(r, s.label, split.File.Path, out, t.outSchema(cols), req.Mem, vals), nil
 }
 
 // partErr names the partition, and the file unless the error already
@@ -442,24 +443,42 @@ func partErr(label, file string, err error) error {
 	return fmt.Errorf("partition %s, file %s: %w", label, file, err)
 }
 
-// partReader appends a partition's key columns to a format's batches.
-type partReader struct {
+// constReader appends constant columns (a partition's key values, a
+// file's hidden columns) to a format's batches. The constant arrays are
+// built once per reader, at the largest batch size seen, and each batch
+// gets a zero-copy slice of them.
+type constReader struct {
 	in     connectors.BatchReader
-	src    *partSource
+	label  string // the partition, for errors ("" for none)
 	file   string
-	out    []int
+	out    []int // >= 0: column of the format's batch; < 0: constant -out-1
 	schema *arrow.Schema
 	mem    memory.Allocator
-	consts []arrow.Array // per key, cached constant arrays (grown as needed)
+	vals   []any         // per constant, in ParsePartitionValue's representation
+	consts []arrow.Array // per constant, cached arrays (grown as needed)
 }
 
-func (r *partReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
+func newConstReader(in connectors.BatchReader, label, file string, out []int, schema *arrow.Schema, mem memory.Allocator, vals []any) *constReader {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &constReader{in: in, label: label, file: file, out: out, schema: schema, mem: mem, vals: vals, consts: make([]arrow.Array, len(vals))}
+}
+
+func (r *constReader) wrapErr(err error) error {
+	if r.label == "" {
+		return err
+	}
+	return partErr(r.label, r.file, err)
+}
+
+func (r *constReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	rec, err := r.in.Next(ctx)
 	if err != nil {
 		if err == io.EOF {
 			return nil, err
 		}
-		return nil, partErr(r.src.label, r.file, err)
+		return nil, r.wrapErr(err)
 	}
 	if rec == nil {
 		return nil, io.EOF
@@ -481,14 +500,15 @@ func (r *partReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 				c.Release()
 			}
 			var err error
-			c, err = ConstArray(r.mem, r.schema.Field(i).Type, r.src.values[k], n)
+			c, err = ConstArray(r.mem, r.schema.Field(i).Type, r.vals[k], n)
 			if err != nil {
 				for _, p := range cols[:i] {
 					if p != nil {
 						p.Release()
 					}
 				}
-				return nil, fmt.Errorf("partition %s: key %s: %w", r.src.label, r.schema.Field(i).Name, err)
+				r.consts[k] = nil
+				return nil, r.wrapErr(fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err))
 			}
 			r.consts[k] = c
 		}
@@ -501,7 +521,7 @@ func (r *partReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return out, nil
 }
 
-func (r *partReader) Close() error {
+func (r *constReader) Close() error {
 	for i, c := range r.consts {
 		if c != nil {
 			c.Release()

@@ -82,6 +82,9 @@ func (c *compiler) compileCall(e *expr.Call) (node, error) {
 	if _, ok := stringFns[e.Fn]; ok {
 		return c.compileString(e)
 	}
+	if nestedFns[e.Fn] {
+		return c.compileNested(e)
+	}
 	return nil, fmt.Errorf("unknown function %q in %s", e.Fn, e)
 }
 

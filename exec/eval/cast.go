@@ -53,6 +53,10 @@ func (c *compiler) compileCast(e *expr.Cast) (node, error) {
 	if arrow.TypeEqual(from, to) {
 		return arg, nil
 	}
+	if vec.IsNestedType(from) && types.IsString(to) {
+		// nested values convert to their JSON text (nested.go)
+		return c.compileNested(&expr.Call{Fn: "to_json", Args: []expr.Expr{e.E}, T: to})
+	}
 	if from.ID() == arrow.NULL {
 		return &constNode{t: to, mem: c.mem}, nil
 	}

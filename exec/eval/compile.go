@@ -311,6 +311,10 @@ func constArray(mem memory.Allocator, t arrow.DataType, v any, n int) arrow.Arra
 	case kF64:
 		return constFixed[float64](mem, t, v, n)
 	}
+	if vec.IsNestedType(t) {
+		// a NULL of a nested type (CASE without ELSE, NULL literals)
+		return array.MakeArrayOfNull(mem, t, n)
+	}
 	return array.NewNull(n)
 }
 

@@ -487,6 +487,8 @@ func NodeExprs(n Node) []expr.Expr {
 		if n.Probe != nil {
 			out = append(out, n.Probe)
 		}
+	case *Unnest:
+		out = append(out, n.Exprs...)
 	}
 	return out
 }

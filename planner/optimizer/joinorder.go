@@ -125,6 +125,10 @@ func (st *Stats) Estimate(n logical.Node) (rows, base float64) {
 		return st.Estimate(x.Input)
 	case *logical.Window:
 		return st.Estimate(x.Input)
+	case *logical.Unnest:
+		// a few elements per row, as a default guess
+		r, b := st.Estimate(x.Input)
+		return r * 4, b
 	case *logical.Limit:
 		r, b := st.Estimate(x.Input)
 		if x.Limit >= 0 {

@@ -154,6 +154,10 @@ func mapExprs(n logical.Node, fn func(expr.Expr) expr.Expr) logical.Node {
 			c.Probe = fn(x.Probe)
 		}
 		return &c
+	case *logical.Unnest:
+		c := *x
+		c.Exprs = mapList(x.Exprs)
+		return &c
 	}
 	return n
 }

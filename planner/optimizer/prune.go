@@ -155,6 +155,11 @@ func prune(n logical.Node, req map[int]bool) logical.Node {
 		l := *x
 		l.Input = prune(x.Input, req)
 		return &l
+	case *logical.Unnest:
+		// the element columns always stay (they define the row count)
+		u := *x
+		u.Input = prune(x.Input, addRefs(req, x.Exprs...))
+		return &u
 	case *logical.Window:
 		w := *x
 		w.Funcs = nil

@@ -154,6 +154,21 @@ func push(n logical.Node, preds []expr.Expr) logical.Node {
 			so.Ins[i] = push(in, mine)
 		}
 		return &so
+	case *logical.Unnest:
+		// conjuncts over the input's columns alone filter input rows
+		// (not for Outer: that would drop them, not null-extend them)
+		in := logical.IDs(x.Input.Cols())
+		var below, above []expr.Expr
+		for _, p := range preds {
+			if !x.Outer && logical.Subset(logical.Refs(p), in) {
+				below = append(below, p)
+			} else {
+				above = append(above, p)
+			}
+		}
+		u := *x
+		u.Input = push(x.Input, below)
+		return filterOver(&u, above)
 	case *logical.Window:
 		// Conjuncts over columns every function partitions by could move
 		// below; keep it simple and stop here.

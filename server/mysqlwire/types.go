@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"vitess.io/vitess/go/sqltypes"
 	querypb "vitess.io/vitess/go/vt/proto/query"
+
+	"github.com/tarnsql/tarn/vec"
 )
 
 // MySQL column flags (include/mysql_com.h).
@@ -115,6 +117,13 @@ func fieldFor(f arrow.Field) *querypb.Field {
 	case *arrow.NullType:
 		out.Type, out.ColumnLength = sqltypes.Null, 0
 		flags |= flagBinary
+	case *arrow.StructType, *arrow.ListType, *arrow.LargeListType, *arrow.MapType, *arrow.FixedSizeListType:
+		// Nested values travel as MySQL JSON (their JSON text), with the
+		// metadata MySQL 8 gives JSON columns: MYSQL_TYPE_JSON, binary
+		// charset, BLOB flag, 4 GiB length.
+		out.Type, out.ColumnLength, out.Charset = sqltypes.TypeJSON, math.MaxUint32, collBinary
+		out.ColumnType = "json"
+		flags |= flagBlob | flagBinary
 	default:
 		// Nested and other types are sent as their text rendering.
 		out.Type, out.ColumnLength, out.Charset = sqltypes.VarChar, maxStringLen, collUTF8MB4
@@ -413,8 +422,16 @@ func appendColumn(buf []byte, ends []int, a arrow.Array) ([]byte, []int, error) 
 		for i := 0; i < n; i++ {
 			ends = append(ends, -1)
 		}
+	case *array.Struct, *array.List, *array.LargeList, *array.Map, *array.FixedSizeList:
+		// nested values: their JSON text (the same as CAST(x AS JSON))
+		for i := 0; i < n; i++ {
+			if !mark(i) {
+				buf = vec.AppendJSON(buf, a, i)
+				ends = append(ends, len(buf))
+			}
+		}
 	default:
-		// Rare types (nested, views, dictionaries): their generic text.
+		// Rare types (views, dictionaries): their generic text.
 		for i := 0; i < n; i++ {
 			if a.IsNull(i) {
 				ends = append(ends, -1)

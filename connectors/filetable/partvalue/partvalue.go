@@ -6,6 +6,7 @@ package partvalue
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -127,4 +128,91 @@ func Supported(dt arrow.DataType) bool {
 		return true
 	}
 	return false
+}
+
+// ParseLiteral converts SQL literal text as statistics store it
+// (catalog.ColumnStats and catalog.ColumnZone Min/Max: quoted text
+// with doubled quotes, DATE '…', TIMESTAMP '…', plain numbers and booleans) to the
+// representation Parse returns for type dt. NULL and "" are nil.
+func ParseLiteral(s string, dt arrow.DataType) (any, error) {
+	if s == "" || strings.EqualFold(s, "NULL") {
+		return nil, nil
+	}
+	body := s
+	for _, prefix := range []string{"DATE ", "TIMESTAMP "} {
+		if len(body) > len(prefix) && strings.EqualFold(body[:len(prefix)], prefix) {
+			body = strings.TrimSpace(body[len(prefix):])
+			break
+		}
+	}
+	if len(body) >= 2 && body[0] == '\'' && body[len(body)-1] == '\'' {
+		body = strings.ReplaceAll(body[1:len(body)-1], "''", "'")
+	} else if dt.ID() == arrow.STRING || dt.ID() == arrow.LARGE_STRING {
+		return nil, fmt.Errorf("literal %s is not a quoted string", s)
+	}
+	if body == catalog.HiveDefaultPartition {
+		// Not the NULL folder value here: a string that happens to be it.
+		if dt.ID() == arrow.STRING || dt.ID() == arrow.LARGE_STRING {
+			return body, nil
+		}
+		return nil, fmt.Errorf("literal %s is not a valid %s", s, types.SQLName(dt))
+	}
+	return Parse(body, dt)
+}
+
+// FormatLiteral renders v (Parse's representation for type dt; uint64
+// for unsigned integers) as SQL literal text that ParseLiteral reads
+// back: quoted strings, DATE '…', TIMESTAMP '…', plain numbers and
+// booleans — the form statistics store (as planner/expr.FormatValue).
+func FormatLiteral(v any, dt arrow.DataType) string {
+	if v == nil {
+		return "NULL"
+	}
+	switch x := v.(type) {
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case int32:
+		if dt.ID() == arrow.DATE32 {
+			return "DATE '" + time.Unix(int64(x)*86400, 0).UTC().Format("2006-01-02") + "'"
+		}
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		switch dt.ID() {
+		case arrow.TIMESTAMP:
+			t := time.UnixMicro(x).UTC()
+			if x%1_000_000 == 0 {
+				return "TIMESTAMP '" + t.Format("2006-01-02 15:04:05") + "'"
+			}
+			return "TIMESTAMP '" + t.Format("2006-01-02 15:04:05.999999") + "'"
+		case arrow.DECIMAL64, arrow.DECIMAL128:
+			_, sc, _ := types.DecimalParams(dt)
+			return formatDecimal(big.NewInt(x), sc)
+		}
+		return strconv.FormatInt(x, 10)
+	case decimal128.Num:
+		_, sc, _ := types.DecimalParams(dt)
+		return formatDecimal(x.BigInt(), sc)
+	}
+	return fmt.Sprint(v)
+}
+
+// formatDecimal prints an unscaled integer with scale s ("-12.30").
+func formatDecimal(u *big.Int, s int32) string {
+	digits := new(big.Int).Abs(u).String()
+	if s > 0 {
+		if len(digits) <= int(s) {
+			digits = strings.Repeat("0", int(s)-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-int(s)] + "." + digits[len(digits)-int(s):]
+	}
+	if u.Sign() < 0 {
+		return "-" + digits
+	}
+	return digits
 }

@@ -56,3 +56,53 @@ func TestParse(t *testing.T) {
 		t.Fatal("Supported")
 	}
 }
+
+func TestLiteralRoundTrip(t *testing.T) {
+	d128 := &arrow.Decimal128Type{Precision: 30, Scale: 3}
+	d64 := &arrow.Decimal64Type{Precision: 10, Scale: 2}
+	tests := []struct {
+		v    any
+		dt   arrow.DataType
+		text string
+	}{
+		{"it's", arrow.BinaryTypes.String, "'it''s'"},
+		{"", arrow.BinaryTypes.String, "''"},
+		{catalog.HiveDefaultPartition, arrow.BinaryTypes.String, "'" + catalog.HiveDefaultPartition + "'"},
+		{int64(-42), arrow.PrimitiveTypes.Int64, "-42"},
+		{int64(7), arrow.PrimitiveTypes.Int32, "7"},
+		{1.5, arrow.PrimitiveTypes.Float64, "1.5"},
+		{-1e300, arrow.PrimitiveTypes.Float64, "-1e+300"},
+		{true, arrow.FixedWidthTypes.Boolean, "true"},
+		{int32(19875), arrow.FixedWidthTypes.Date32, "DATE '2024-06-01'"},
+		{int64(1717243200000000), types.Timestamp, "TIMESTAMP '2024-06-01 12:00:00'"},
+		{int64(1717243200000001), types.Timestamp, "TIMESTAMP '2024-06-01 12:00:00.000001'"},
+		{int64(-1234), d64, "-12.34"},
+		{int64(5), d64, "0.05"},
+		{decimal128.FromI64(123456789), d128, "123456.789"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			if got := FormatLiteral(tc.v, tc.dt); got != tc.text {
+				t.Fatalf("FormatLiteral(%v) = %s, want %s", tc.v, got, tc.text)
+			}
+			back, err := ParseLiteral(tc.text, tc.dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back != tc.v {
+				t.Fatalf("ParseLiteral(%s) = %#v, want %#v", tc.text, back, tc.v)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		text string
+		dt   arrow.DataType
+	}{{"abc", arrow.BinaryTypes.String}, {"x1", arrow.PrimitiveTypes.Int64}, {"'" + catalog.HiveDefaultPartition + "'", arrow.PrimitiveTypes.Int64}} {
+		if v, err := ParseLiteral(bad.text, bad.dt); err == nil {
+			t.Errorf("ParseLiteral(%s, %s) = %v, want an error", bad.text, bad.dt, v)
+		}
+	}
+	if v, err := ParseLiteral("", arrow.PrimitiveTypes.Int64); v != nil || err != nil {
+		t.Errorf("empty text: %v %v", v, err)
+	}
+}
