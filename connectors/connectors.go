@@ -103,6 +103,12 @@ type ScanRequest struct {
 	Stats     *ScanStats
 	// Options are format options (delimiter, header, ...) from the table.
 	Options map[string]string
+	// DictOK, when set, parallels Columns: DictOK[i] means the consumer
+	// accepts arrow.Dictionary(int32 -> utf8) arrays for the VARCHAR
+	// column Columns[i] in place of plain String arrays. Formats may
+	// ignore it, and may mix dictionary and plain arrays of one column
+	// from batch to batch; a dictionary array's values are non-NULL.
+	DictOK []bool
 }
 
 // ScanStats counts what scans read. All fields are updated atomically.
@@ -121,6 +127,9 @@ type ScanStats struct {
 	// PartitionsScanned those left after pruning.
 	PartitionsTotal   atomic.Int64
 	PartitionsScanned atomic.Int64
+	// JoinRows counts the rows the query's joins produced (the executor's
+	// join operators add each output batch; WLM's join_row_count).
+	JoinRows atomic.Int64
 }
 
 // PartitionedTable is implemented by tables split into Hive partitions
@@ -175,4 +184,25 @@ type Table interface {
 	// Estimate returns the estimated row count and byte size (-1 unknown),
 	// from metadata only.
 	Estimate(ctx context.Context) (rows, bytes int64)
+}
+
+// SchemaOf returns schema, or a copy whose fields take the types of the
+// dictionary-encoded arrays among cols: a format emits dictionaries only
+// for the columns a scan accepts them for (ScanRequest.DictOK), so a
+// batch's schema may differ from the table's in those columns.
+func SchemaOf(schema *arrow.Schema, cols []arrow.Array) *arrow.Schema {
+	var fields []arrow.Field
+	for i, c := range cols {
+		if c.DataType().ID() != arrow.DICTIONARY {
+			continue
+		}
+		if fields == nil {
+			fields = append([]arrow.Field(nil), schema.Fields()...)
+		}
+		fields[i].Type = c.DataType()
+	}
+	if fields == nil {
+		return schema
+	}
+	return arrow.NewSchema(fields, nil)
 }

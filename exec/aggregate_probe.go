@@ -25,7 +25,11 @@ const (
 	aggColString
 	aggColBool
 	aggColNull
+	aggColDict // dictionary<int32, VARCHAR> (aggregate_dict.go)
 )
+
+// aggSeed starts every row hash.
+const aggSeed = 0x9e3779b97f4a7c15
 
 // aggKeyCol is a per-batch view of one key column.
 type aggKeyCol struct {
@@ -38,6 +42,8 @@ type aggKeyCol struct {
 	nulls bool
 	bm    []byte
 	boff  int
+	ix    []int32  // dictionary: the indices (offs/data are the values')
+	ehash []uint64 // dictionary: the entries' string hashes
 }
 
 func (c *aggKeyCol) isNull(r int) bool {
@@ -59,6 +65,10 @@ func aggKeyView(a arrow.Array) (aggKeyCol, error) {
 	case arrow.STRING, arrow.BINARY:
 		c.kind = aggColString
 		c.offs, c.data = vec.StringParts(a)
+	case arrow.DICTIONARY:
+		if err := aggDictView(&c, a); err != nil {
+			return c, err
+		}
 	default:
 		w := aggFixedWidth(a.DataType())
 		if w <= 0 {
@@ -125,6 +135,8 @@ func (c *aggKeyCol) hashInto(a arrow.Array, h []uint64, sel []int32) {
 				h[i] = aggMix(h[i] ^ xxh3.Hash(c.data[c.offs[r]:c.offs[r+1]]))
 			}
 		}
+	case aggColDict:
+		c.hashDict(h, sel)
 	case aggColBool:
 		for i := range h {
 			r := aggRow(sel, i)
@@ -193,6 +205,12 @@ func aggRowEqual(cols []aggKeyCol, r int, k []byte) bool {
 				return false
 			}
 			p += 5 + l
+		case aggColDict:
+			l := int(binary.LittleEndian.Uint32(k[p+1:]))
+			if !null && string(k[p+5:p+5+l]) != string(c.dictStr(r)) {
+				return false
+			}
+			p += 5 + l
 		case aggColBool:
 			if !null && (k[p+1] == 1) != c.bools.Value(r) {
 				return false
@@ -230,6 +248,15 @@ func aggAppendRow(b []byte, cols []aggKeyCol, r int) []byte {
 				b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
 				b = append(b, s...)
 			}
+		case aggColDict:
+			if null {
+				b = append(b, 0, 0, 0, 0, 0)
+			} else {
+				s := c.dictStr(r)
+				b = append(b, 1)
+				b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+				b = append(b, s...)
+			}
 		case aggColBool:
 			switch {
 			case null:
@@ -257,43 +284,59 @@ func (t *aggBytesTable) probeBatch(cols []arrow.Array, sel []int32, n int, out [
 		}
 		t.views = append(t.views, v)
 	}
+	for ci := range t.views {
+		if t.views[ci].kind == aggColDict {
+			t.views[ci].ehash = t.dictCache(ci, cols[ci].(*array.Dictionary)).hash
+		}
+	}
+	if len(t.views) == 1 && t.views[0].kind == aggColDict {
+		t.probeDict1(cols[0].(*array.Dictionary), sel, n, out)
+		return nil
+	}
+	if aggAllDict(t.views) && t.probeDictN(cols, sel, n, out) {
+		return nil
+	}
 	if cap(t.h) < n {
 		t.h = make([]uint64, n)
 	}
 	h := t.h[:n]
 	for i := range h {
-		h[i] = 0x9e3779b97f4a7c15
+		h[i] = aggSeed
 	}
 	for ci := range t.views {
 		t.views[ci].hashInto(cols[ci], h, sel)
 	}
-	views := t.views
 	for i, hv := range h {
 		r := i
 		if sel != nil {
 			r = int(sel[i])
 		}
-		j := hv & t.mask
-		for {
-			s := &t.slots[j]
-			if s.gid == 0 {
-				g := int32(len(t.hashes))
-				t.hashes = append(t.hashes, hv)
-				t.arena = aggAppendRow(t.arena, views, r)
-				t.offs = append(t.offs, len(t.arena))
-				s.hash, s.gid = hv, g+1
-				if uint64(len(t.hashes))*2 > uint64(len(t.slots)) {
-					t.grow()
-				}
-				out[i] = g
-				break
-			}
-			if s.hash == hv && aggRowEqual(views, r, t.key(s.gid-1)) {
-				out[i] = s.gid - 1
-				break
-			}
-			j = (j + 1) & t.mask
-		}
+		out[i] = t.probeRow(hv, r)
 	}
 	return nil
+}
+
+// probeRow returns the group of physical row r of t.views (hash hv),
+// inserting it when new.
+func (t *aggBytesTable) probeRow(hv uint64, r int) int32 {
+	views := t.views
+	j := hv & t.mask
+	for {
+		s := &t.slots[j]
+		if s.gid == 0 {
+			g := int32(len(t.hashes))
+			t.hashes = append(t.hashes, hv)
+			t.arena = aggAppendRow(t.arena, views, r)
+			t.offs = append(t.offs, len(t.arena))
+			s.hash, s.gid = hv, g+1
+			if uint64(len(t.hashes))*2 > uint64(len(t.slots)) {
+				t.grow()
+			}
+			return g
+		}
+		if s.hash == hv && aggRowEqual(views, r, t.key(s.gid-1)) {
+			return s.gid - 1
+		}
+		j = (j + 1) & t.mask
+	}
 }

@@ -336,6 +336,9 @@ type aggBytesTable struct {
 	hashes []uint64
 	views  []aggKeyCol // per-batch scratch
 	h      []uint64
+	dcache []aggDictCache // per key column: dictionary caches (aggregate_dict.go)
+	combo  aggDictCombo   // several dictionary keys (aggregate_dict.go)
+	code   []int32        // per-batch scratch of probeDictN
 }
 
 func newAggBytesTable() *aggBytesTable {
@@ -346,7 +349,7 @@ func (t *aggBytesTable) numGroups() int { return len(t.hashes) }
 
 func (t *aggBytesTable) memBytes() int64 {
 	return int64(cap(t.slots))*16 + int64(cap(t.arena)) + int64(cap(t.offs))*8 + int64(cap(t.hashes))*8 +
-		int64(cap(t.h))*8
+		int64(cap(t.h))*8 + aggDictCacheBytes(t.dcache) + int64(cap(t.combo.gid))*4 + int64(cap(t.code))*4
 }
 
 func (t *aggBytesTable) key(g int32) []byte { return t.arena[t.offs[g]:t.offs[g+1]] }

@@ -21,6 +21,7 @@ func init() {
 		op.req = &connectors.ScanRequest{
 			Schema: s.Table.Schema(), Columns: s.Columns, Ranges: s.Ranges, Limit: s.Limit,
 			BatchSize: qc.BatchSize, Mem: qc.Alloc("Scan " + s.Table.Name()), Stats: qc.Stats,
+			DictOK: s.DictOK,
 		}
 		if s.Filter != nil {
 			p, err := eval.CompilePredicate(s.Filter, &eval.Env{Mem: op.req.Mem, Params: qc.Params})

@@ -15,6 +15,15 @@ import (
 // Lower turns an optimized logical plan into a physical plan whose
 // output columns are the root's columns in order, named names.
 func Lower(n logical.Node, names []string) (plan.Node, error) {
+	root, err := lowerPlan(n, names)
+	if err != nil {
+		return nil, err
+	}
+	markDictColumns(root)
+	return root, nil
+}
+
+func lowerPlan(n logical.Node, names []string) (plan.Node, error) {
 	l := &lowerer{st: optimizer.NewStats(n)}
 	root, ids, err := l.lower(n)
 	if err != nil {

@@ -31,7 +31,12 @@ func Take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		return takeString(mem, a, idx)
 	case arrow.NULL:
 		return array.NewNull(len(idx))
-	case arrow.LIST, arrow.LARGE_LIST, arrow.MAP, arrow.STRUCT, arrow.FIXED_SIZE_LIST, arrow.DICTIONARY, arrow.LARGE_STRING, arrow.FIXED_SIZE_BINARY:
+	case arrow.DICTIONARY:
+		if d, ok := a.(*array.Dictionary); ok && d.Indices().DataType().ID() == arrow.INT32 {
+			return takeDict(mem, d, idx)
+		}
+		return takeGeneric(mem, a, idx)
+	case arrow.LIST, arrow.LARGE_LIST, arrow.MAP, arrow.STRUCT, arrow.FIXED_SIZE_LIST, arrow.LARGE_STRING, arrow.FIXED_SIZE_BINARY:
 		return takeGeneric(mem, a, idx)
 	}
 	panic(fmt.Sprintf("vec.Take: unsupported type %s", a.DataType()))
@@ -265,5 +270,27 @@ func takeGeneric(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 	if err != nil {
 		panic(fmt.Sprintf("vec.Take: %s: %v", a.DataType(), err))
 	}
+	return out
+}
+
+// takeDict gathers the indices of an int32-indexed dictionary array; the
+// result shares a's dictionary (same identity, so per-dictionary caches
+// of the operators above keep working).
+func takeDict(mem memory.Allocator, a *array.Dictionary, idx []int32) arrow.Array {
+	src := Values[int32](a)
+	b := NewBuilder[int32](mem, arrow.PrimitiveTypes.Int32, len(idx))
+	dst := b.Values
+	for j, i := range idx {
+		if i >= 0 {
+			dst[j] = src[i]
+		}
+	}
+	b.SetValidity(takeValidity(mem, a, idx))
+	ind := b.Finish()
+	d := array.NewData(a.DataType(), len(idx), ind.Data().Buffers(), nil, ind.NullN(), 0)
+	d.SetDictionary(a.Data().Dictionary())
+	ind.Release()
+	out := array.MakeFromData(d)
+	d.Release()
 	return out
 }

@@ -313,6 +313,7 @@ func (t *Table) request(req *connectors.ScanRequest) *connectors.ScanRequest {
 				r.Columns = append(r.Columns, c)
 			}
 		}
+		r.DictOK = dataDictOK(req, req.Columns, n)
 		r.Ranges = nil
 		for _, rg := range req.Ranges {
 			if rg.Column < n {

@@ -423,6 +423,7 @@ func (t *Table) partOpen(ctx context.Context, split connectors.Split, req *conne
 		dataCols = []int{}
 	}
 	dreq := t.dataRequest(req, s, dataCols)
+	dreq.DictOK = dataDictOK(req, cols, p.nData)
 	r, err := s.format.Open(ctx, s.fs, split, dreq)
 	if err != nil {
 		return nil, partErr(s.label, split.File.Path, err)
@@ -514,11 +515,26 @@ func (r *constReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		cols[i] = array.NewSlice(c, 0, int64(n))
 	}
-	out := array.NewRecordBatch(r.schema, cols, int64(n))
+	out := array.NewRecordBatch(connectors.SchemaOf(r.schema, cols), cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}
 	return out, nil
+}
+
+// dataDictOK is req.DictOK (parallel to cols) for the columns below
+// nData, in order: the data reader's DictOK. Nil when req has none.
+func dataDictOK(req *connectors.ScanRequest, cols []int, nData int) []bool {
+	if req == nil || len(req.DictOK) != len(cols) {
+		return nil
+	}
+	var out []bool
+	for i, c := range cols {
+		if c < nData {
+			out = append(out, req.DictOK[i])
+		}
+	}
+	return out
 }
 
 func (r *constReader) Close() error {

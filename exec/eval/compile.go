@@ -76,6 +76,8 @@ type compiler struct {
 	env *Env
 	mem memory.Allocator
 	now time.Time
+	// noDict is set while compiling the parts of a dictPred (dict.go).
+	noDict bool
 }
 
 func newCompiler(env *Env) (*compiler, error) {
@@ -90,6 +92,11 @@ func newCompiler(env *Env) (*compiler, error) {
 }
 
 func (c *compiler) compile(e expr.Expr) (node, error) {
+	if !c.noDict {
+		if col, ok := dictPredColumn(e); ok {
+			return c.compileDictPred(e, col)
+		}
+	}
 	switch e := e.(type) {
 	case *expr.ColumnRef:
 		if e.Index < 0 {

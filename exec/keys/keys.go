@@ -57,6 +57,23 @@ func Encode(cols []arrow.Array, sel []int32, n int, k *Keys) {
 			}
 			continue
 		}
+		if d, ok := c.(*array.Dictionary); ok {
+			// Dictionary-encoded strings encode as their values.
+			ix := vec.Values[int32](d)
+			vals := d.Dictionary()
+			offs, _ := vec.StringParts(vals)
+			nulls, vnulls := d.NullN() > 0, vals.NullN() > 0
+			for i := range sizes {
+				r := row(sel, i)
+				x := ix[r]
+				if nulls && d.IsNull(r) || vnulls && vals.IsNull(int(x)) {
+					sizes[i] += 5
+					continue
+				}
+				sizes[i] += 5 + offs[x+1] - offs[x]
+			}
+			continue
+		}
 		offs, _ := vec.StringParts(c)
 		for i := range sizes {
 			r := row(sel, i)
@@ -134,6 +151,8 @@ func encodeCol(c arrow.Array, sel []int32, k *Keys, cur []int32) {
 			}
 			cur[i] = p + 2
 		}
+	case arrow.DICTIONARY:
+		encodeDict(c.(*array.Dictionary), sel, k, cur)
 	case arrow.STRING, arrow.BINARY:
 		offs, data := vec.StringParts(c)
 		for i := range cur {
@@ -172,6 +191,34 @@ func encodeCol(c arrow.Array, sel []int32, k *Keys, cur []int32) {
 			}
 			cur[i] = p + 1 + int32(w)
 		}
+	}
+}
+
+// encodeDict encodes a dictionary-encoded string column (int32 indices,
+// VARCHAR values) exactly as the plain column of its values: keys of the
+// same string from different dictionaries, or from plain batches, are
+// equal.
+func encodeDict(d *array.Dictionary, sel []int32, k *Keys, cur []int32) {
+	ix := vec.Values[int32](d)
+	vals := d.Dictionary()
+	offs, data := vec.StringParts(vals)
+	nulls, vnulls := d.NullN() > 0, vals.NullN() > 0
+	for i := range cur {
+		r := row(sel, i)
+		p := cur[i]
+		x := int(ix[r])
+		if nulls && d.IsNull(r) || vnulls && vals.IsNull(x) {
+			k.Buf[p] = 0
+			binary.LittleEndian.PutUint32(k.Buf[p+1:], 0)
+			k.AnyNull[i] = true
+			cur[i] = p + 5
+			continue
+		}
+		s := data[offs[x]:offs[x+1]]
+		k.Buf[p] = 1
+		binary.LittleEndian.PutUint32(k.Buf[p+1:], uint32(len(s)))
+		copy(k.Buf[p+5:], s)
+		cur[i] = p + 5 + int32(len(s))
 	}
 }
 

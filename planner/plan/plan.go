@@ -51,6 +51,10 @@ type Scan struct {
 	// Filter is an exact predicate over the scan's output columns that
 	// the scan operator applies to every batch it reads (nil for none).
 	Filter expr.Expr
+	// DictOK (nil, or parallel to Columns) marks the VARCHAR columns the
+	// operators above accept as dictionary arrays (connectors.ScanRequest.
+	// DictOK); the planner sets it (planner/dictcols.go).
+	DictOK []bool
 }
 
 // Values produces constant rows (SELECT without FROM).

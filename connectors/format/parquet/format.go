@@ -231,14 +231,18 @@ func readFooter(path string, r connectors.File, bytesRead *atomic.Int64) (m *fil
 		return nil, fmt.Errorf("parquet: %s: footer length %d exceeds the file size %d: file truncated? (offset %d)", path, flen, size, size-8)
 	}
 	footerOff := size - 8 - flen
-	footer := make([]byte, flen)
-	if _, err := r.ReadAt(footer, footerOff); err != nil {
+	// The footer and its 8-byte tail (read above): parquet-go's first
+	// read is the file's last footerReadSize bytes, which all come from
+	// here when the footer is larger than that.
+	footer := make([]byte, flen+8)
+	copy(footer[flen:], tail[:])
+	if _, err := r.ReadAt(footer[:flen], footerOff); err != nil {
 		return nil, fmt.Errorf("parquet: %s: reading footer: %v (offset %d)", path, err, footerOff)
 	}
 	if bytesRead != nil {
 		bytesRead.Add(flen)
 	}
-	if err := checkThrift(footer); err != nil {
+	if err := checkThrift(footer[:flen]); err != nil {
 		return nil, fmt.Errorf("parquet: %s: corrupt footer: %v (offset %d)", path, err, footerOff)
 	}
 	// The footer is served from memory; parquet-go reads nothing else

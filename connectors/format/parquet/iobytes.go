@@ -25,8 +25,10 @@ func (f *Format) SplitBytes(ctx context.Context, fs connectors.FileSystem, split
 			return 0, fmt.Errorf("parquet: %s: requested column %d does not exist in the table schema (%d columns)", split.File.Path, ci, req.Schema.NumFields())
 		}
 		if idx, ok := m.schema.lookup(req.Schema.Field(ci).Name); ok {
-			if leaf := m.schema.cols[idx].leaf; leaf >= 0 {
-				leaves = append(leaves, leaf)
+			if fc := &m.schema.cols[idx]; fc.tree != nil {
+				leaves = fc.tree.leaves(leaves) // an upper bound: all of its leaves
+			} else if fc.leaf >= 0 {
+				leaves = append(leaves, fc.leaf)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
 )
 
 // Page headers are checked before parquet-go sees them: it allocates
@@ -31,6 +32,9 @@ type chunkSource struct {
 	base int64 // file offset of the chunk
 	size int64
 	win  []byte
+	// lz4: the chunk is LZ4_RAW; unz is the scratch buffer of checkLZ4.
+	lz4 bool
+	unz []byte
 }
 
 // header decodes the page header at chunk position pos and returns it
@@ -112,6 +116,11 @@ func (r *reader) checkChunk(c *colReader, src *chunkSource, rgRows int64) (pages
 		if unc > minUncompressedCap && unc > comp*maxPageExpansion {
 			return nil, fmt.Errorf("page declares %d uncompressed bytes from %d compressed: corrupt size (offset %d)", unc, comp, at)
 		}
+		if src.lz4 {
+			if err := src.checkLZ4(h, pos+hlen, comp, unc); err != nil {
+				return nil, fmt.Errorf("%v (offset %d)", err, at)
+			}
+		}
 		var n int64
 		switch h.Type {
 		case format.DataPage:
@@ -157,3 +166,42 @@ func (r *reader) checkChunk(c *colReader, src *chunkSource, rgRows int64) (pages
 // dataPage locates a data page of a flat column: its file offset and
 // the row group row of its first value.
 type dataPage struct{ off, first int64 }
+
+// checkLZ4 decompresses an LZ4_RAW page into a buffer of its declared
+// uncompressed size. parquet-go's LZ4 codec retries a failing block with
+// an ever larger buffer, so a corrupt page would allocate without bound;
+// a page that fails here is rejected before parquet-go sees it.
+func (s *chunkSource) checkLZ4(h *format.PageHeader, pos, comp, unc int64) error {
+	skip := int64(0)
+	if h.Type == format.DataPageV2 && h.DataPageHeaderV2.Valid {
+		v2 := &h.DataPageHeaderV2.V
+		if v2.IsCompressed.Valid && !v2.IsCompressed.V {
+			return nil
+		}
+		skip = int64(v2.DefinitionLevelsByteLength) + int64(v2.RepetitionLevelsByteLength)
+		unc -= skip
+	}
+	if skip < 0 || skip > comp || unc < 0 {
+		return fmt.Errorf("inconsistent LZ4_RAW page sizes")
+	}
+	var page []byte
+	if s.buf != nil {
+		page = s.buf[pos+skip : pos+comp]
+	} else {
+		page = make([]byte, comp-skip)
+		if _, err := s.file.ReadAt(page, s.base+pos+skip); err != nil && err != io.EOF {
+			return err
+		}
+	}
+	if len(page) == 0 && unc == 0 {
+		return nil
+	}
+	if int64(cap(s.unz)) < unc {
+		s.unz = make([]byte, unc)
+	}
+	n, err := lz4.UncompressBlock(page, s.unz[:unc])
+	if err != nil || int64(n) != unc {
+		return fmt.Errorf("corrupt LZ4_RAW page: %d compressed bytes do not decompress to the declared %d", len(page), unc)
+	}
+	return nil
+}

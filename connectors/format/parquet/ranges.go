@@ -22,7 +22,7 @@ func (r *reader) prefetchChunks(ctx context.Context, g *format.RowGroup) (map[*c
 	}
 	var cols []*colReader
 	var ranges []connectors.ByteRange
-	for _, c := range r.cols {
+	for _, c := range r.chunks {
 		if c.fc == nil || c.fc.leaf < 0 || c.fc.leaf >= len(g.Columns) {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/connectors/format/internal/colbuf"
 )
@@ -69,6 +70,8 @@ type reader struct {
 	mem       memory.Allocator
 	schema    *arrow.Schema
 	cols      []*colReader
+	chunks    []*colReader // readers of column chunks: flat columns and nested leaves
+	nested    bool         // a nested column is read: no page skipping (nested.go)
 	rowGroups []int
 	rgPos     int
 	rgLeft    int64 // rows left in the current row group
@@ -112,6 +115,11 @@ type colReader struct {
 	// offset index; nil without one) and the index of the loaded page.
 	pageFirst []int64
 	pageIdx   int
+	// nested columns (nested.go): the column's leaves, or a leaf's levels.
+	nest *nestCol
+	lv   *leafLevels
+	// dx is set when the column may be emitted as a dictionary (dict.go).
+	dx *dictOut
 }
 
 func (r *reader) errorf(format string, args ...any) error {
@@ -131,13 +139,23 @@ func (r *reader) plan(split connectors.Split) error {
 		cr := &colReader{name: fld.Name, dt: fld.Type}
 		if idx, ok := r.meta.schema.lookup(fld.Name); ok {
 			fc := &r.meta.schema.cols[idx]
-			cv, err := planConv(fc, fld.Type)
-			if err != nil {
-				return r.errorf("column %q: %v", fld.Name, err)
-			}
-			cr.fc, cr.cv = fc, cv
-			if fc.optional {
-				cr.maxDef = 1
+			if fc.nested || types.IsNested(fld.Type) {
+				if err := r.planNestedColumn(cr, fc); err != nil {
+					return err
+				}
+			} else {
+				cv, err := planConv(fc, fld.Type)
+				if err != nil {
+					return r.errorf("column %q: %v", fld.Name, err)
+				}
+				cr.fc, cr.cv = fc, cv
+				if dictEligible(req, i, fc, cv) {
+					cr.dx = &dictOut{mem: r.mem}
+				}
+				if fc.optional {
+					cr.maxDef = 1
+				}
+				r.chunks = append(r.chunks, cr)
 			}
 		}
 		r.cols = append(r.cols, cr)
@@ -229,7 +247,7 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			r.done = true
 		}
 	}
-	rec := array.NewRecordBatch(r.schema, cols, n)
+	rec := array.NewRecordBatch(r.batchSchema(cols), cols, n)
 	for _, c := range cols {
 		c.Release()
 	}
@@ -259,7 +277,7 @@ func (r *reader) finish() {
 // Close releases the file.
 func (r *reader) Close() error {
 	r.finish()
-	for _, c := range r.cols {
+	for _, c := range r.chunks {
 		c.buf = nil
 	}
 	if r.file != nil {
@@ -309,7 +327,7 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 	r.rgLeft = g.NumRows
 	r.rgRow, r.keep, r.keepPos = 0, nil, 0
 	src := countingReader{r: r.file, n: &r.bytes}
-	if r.pr != nil {
+	if r.pr != nil && !r.nested {
 		if keep := r.pr.pageRows(src, rg); keep != nil {
 			var rows int64
 			for _, k := range keep {
@@ -333,9 +351,8 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 	}
 	for _, c := range r.cols {
 		c.closePages()
-		if c.fc == nil {
-			continue
-		}
+	}
+	for _, c := range r.chunks {
 		cc, ok := chunks[c.fc.leaf].(*pq.FileColumnChunk)
 		if !ok {
 			return r.errorf("column %q: internal error: unexpected column chunk type", c.name)
@@ -354,7 +371,7 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 			return r.errorf("column %q row group %d: chunk type %s differs from the schema type %s (offset %d)", c.name, rg, cmd.Type, c.fc.phys, start)
 		}
 		var from io.ReaderAt = src
-		cs := &chunkSource{file: r.file, base: start, size: size}
+		cs := &chunkSource{file: r.file, base: start, size: size, lz4: cmd.Codec == format.Lz4Raw}
 		if b, ok := pre[c]; ok && size <= maxPrefetch {
 			c.buf = b
 			from = &chunkReader{base: start, data: c.buf, next: src}
@@ -370,7 +387,11 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 			from = &chunkReader{base: start, data: c.buf, next: src}
 			cs.buf = c.buf
 		}
-		pages, err := r.checkChunk(c, cs, g.NumRows)
+		limit := g.NumRows
+		if c.lv != nil {
+			limit = cmd.NumValues // a repeated leaf has more values than rows
+		}
+		pages, err := r.checkChunk(c, cs, limit)
 		if err != nil {
 			return r.errorf("column %q row group %d: %v", c.name, rg, err)
 		}
@@ -457,6 +478,17 @@ func (r *reader) skipRows(c *colReader, n int64) error {
 }
 
 func (c *colReader) closePages() {
+	if c.nest != nil {
+		for _, l := range c.nest.leaves {
+			l.closePages()
+		}
+	}
+	if c.lv != nil {
+		c.lv.release()
+	}
+	if c.dx != nil {
+		c.dx.release()
+	}
 	if c.page != nil {
 		pq.Release(c.page)
 		c.page = nil
@@ -482,6 +514,9 @@ func (r *reader) nextPage(c *colReader) (err error) {
 			err = r.errorf("column %q row group %d: corrupt page: %v (offset %d)", c.name, r.rgCur, p, c.chunkAt)
 		}
 	}()
+	if c.lv != nil {
+		return r.nextLevelPage(c)
+	}
 	for {
 		page, err := c.pages.ReadPage()
 		if err != nil {
@@ -492,32 +527,10 @@ func (r *reader) nextPage(c *colReader) (err error) {
 		}
 		if page.RepetitionLevels() != nil && len(page.RepetitionLevels()) > 0 {
 			pq.Release(page)
-			return r.errorf("column %q: repeated values are not supported yet", c.name)
+			return r.errorf("column %q row group %d: repeated values in a column that is not repeated (offset %d)", c.name, r.rgCur, c.chunkAt)
 		}
-		c.page = page
-		c.pageIdx++
-		c.defs = page.DefinitionLevels()
-		c.rows = int(page.NumValues())
-		if c.defs != nil && len(c.defs) != c.rows {
-			return r.errorf("column %q row group %d: page has %d definition levels for %d values (offset %d)", c.name, r.rgCur, len(c.defs), c.rows, c.chunkAt)
-		}
-		c.rowPos, c.valPos = 0, 0
-		c.vals = page.Data()
-		c.idx = nil
-		if d := page.Dictionary(); d != nil {
-			c.idx = c.vals.Int32()
-			c.nvals = len(c.idx)
-			if d != c.dict {
-				if err := r.loadDict(c, d); err != nil {
-					return err
-				}
-			}
-		} else {
-			c.nvals = c.cv.count(c.vals)
-			if c.cv.src == sBool {
-				bits := c.vals.Boolean()
-				c.nvals = len(bits) * 8
-			}
+		if err := r.setPage(c, page); err != nil {
+			return err
 		}
 		if c.rows > 0 {
 			return nil
@@ -525,6 +538,36 @@ func (r *reader) nextPage(c *colReader) (err error) {
 		pq.Release(page)
 		c.page = nil
 	}
+}
+
+// setPage makes page the column's current page.
+func (r *reader) setPage(c *colReader, page pq.Page) error {
+	c.page = page
+	c.pageIdx++
+	c.defs = page.DefinitionLevels()
+	c.rows = int(page.NumValues())
+	if c.defs != nil && len(c.defs) != c.rows {
+		return r.errorf("column %q row group %d: page has %d definition levels for %d values (offset %d)", c.name, r.rgCur, len(c.defs), c.rows, c.chunkAt)
+	}
+	c.rowPos, c.valPos = 0, 0
+	c.vals = page.Data()
+	c.idx = nil
+	if d := page.Dictionary(); d != nil {
+		c.idx = c.vals.Int32()
+		c.nvals = len(c.idx)
+		if d != c.dict {
+			if err := r.loadDict(c, d); err != nil {
+				return err
+			}
+		}
+	} else {
+		c.nvals = c.cv.count(c.vals)
+		if c.cv.src == sBool {
+			bits := c.vals.Boolean()
+			c.nvals = len(bits) * 8
+		}
+	}
+	return nil
 }
 
 // loadDict converts a chunk's dictionary to the output type once.
@@ -554,6 +597,9 @@ func (r *reader) readColumn(c *colReader, n int) (a arrow.Array, err error) {
 	if c.fc == nil {
 		return array.MakeArrayOfNull(r.mem, c.dt, n), nil
 	}
+	if c.nest != nil {
+		return r.readNested(c, n)
+	}
 	defer func() {
 		// Corrupt input that slipped past the checks below shows up as a
 		// runtime error (index out of range); anything else (the memory
@@ -566,6 +612,9 @@ func (r *reader) readColumn(c *colReader, n int) (a arrow.Array, err error) {
 			panic(p)
 		}
 	}()
+	if c.dx != nil {
+		return r.readDictStrings(c, n)
+	}
 	switch c.cv.op {
 	case opString:
 		return r.readStrings(c, n)
@@ -747,6 +796,12 @@ func (r *reader) readStrings(c *colReader, n int) (arrow.Array, error) {
 				}
 			}
 			out.AppendBulk(data, run)
+			c.valPos += k
+		} else if c.idx != nil && offs != nil && !c.cv.uuid {
+			// Dictionary: one checked gather (gather.go).
+			if c.valPos+k > len(c.idx) || !gatherStrings(out, data, offs, c.idx[c.valPos:c.valPos+k], defs, c.maxDef) {
+				return bad()
+			}
 			c.valPos += k
 		} else {
 			for i := 0; i < m; i++ {

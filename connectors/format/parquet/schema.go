@@ -43,6 +43,8 @@ type fileColumn struct {
 	tsUnit int64
 	// detail names the unsupported annotation.
 	detail string
+	// tree is the schema subtree of a nested column (nil when flat).
+	tree *pnode
 }
 
 // describe returns the file type as shown in errors.
@@ -79,6 +81,11 @@ func (c *fileColumn) describe() string {
 		}
 	}
 	if c.nested {
+		if c.tree != nil {
+			if dt, err := c.tree.inferType(); err == nil {
+				return types.SQLName(dt)
+			}
+		}
 		return "nested group"
 	}
 	return b.String()
@@ -107,22 +114,18 @@ func parseSchema(elems []format.SchemaElement) (*fileSchema, error) {
 		e := &elems[pos]
 		col := fileColumn{name: e.Name, leaf: -1}
 		isGroup := e.NumChildren.Valid && e.NumChildren.V > 0 || !e.Type.Valid
-		if isGroup {
-			// Skip the whole subtree, counting its leaves.
-			n, leaves, err := subtree(elems, pos)
+		if isGroup || e.RepetitionType.Valid && e.RepetitionType.V == format.Repeated {
+			// Groups and repeated fields: the whole subtree (nested.go).
+			tree, err := parseTree(elems, &pos, &leaf, levels{}, 0)
 			if err != nil {
 				return nil, err
 			}
-			col.nested = true
-			pos += n
-			leaf += leaves
+			col.nested, col.tree = true, tree
+			col.optional = tree.rep != format.Required
 		} else {
 			col.leaf = leaf
 			leaf++
 			pos++
-			if e.RepetitionType.Valid && e.RepetitionType.V == format.Repeated {
-				col.nested = true
-			}
 			col.optional = !e.RepetitionType.Valid || e.RepetitionType.V == format.Optional
 			describeLeaf(e, &col)
 		}
@@ -133,25 +136,6 @@ func parseSchema(elems []format.SchemaElement) (*fileSchema, error) {
 		fs.cols = append(fs.cols, col)
 	}
 	return fs, nil
-}
-
-// subtree returns the number of schema elements and leaves under pos.
-func subtree(elems []format.SchemaElement, pos int) (n, leaves int, err error) {
-	stack := 1
-	i := pos
-	for stack > 0 {
-		if i >= len(elems) {
-			return 0, 0, fmt.Errorf("schema truncated inside group %q", elems[pos].Name)
-		}
-		stack--
-		if c := elems[i].NumChildren; c.Valid && c.V > 0 {
-			stack += int(c.V)
-		} else if elems[i].Type.Valid {
-			leaves++
-		}
-		i++
-	}
-	return i - pos, leaves, nil
 }
 
 func describeLeaf(e *format.SchemaElement, c *fileColumn) {
@@ -235,7 +219,14 @@ func describeLeaf(e *format.SchemaElement, c *fileColumn) {
 // arrowType is the natural tarn type of a file column.
 func (c *fileColumn) arrowType() (arrow.DataType, error) {
 	if c.nested {
-		return nil, fmt.Errorf("column %q: nested (group, list or map) columns are not supported yet", c.name)
+		if c.tree == nil {
+			return nil, fmt.Errorf("column %q: malformed nested column", c.name)
+		}
+		dt, err := c.tree.inferType()
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %v", c.name, err)
+		}
+		return dt, nil
 	}
 	switch c.logical {
 	case lUnsupported:
