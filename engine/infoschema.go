@@ -1,10 +1,15 @@
 package engine
 
 // information_schema: MySQL 8's metadata tables (SCHEMATA, TABLES,
-// COLUMNS, VIEWS, PARTITIONS), built on the fly from the catalog as
-// in-memory tables, with MySQL 8's upper-case column names so JDBC/ODBC
-// metadata queries and BI tools work. Column names resolve
-// case-insensitively, so table_schema and TABLE_SCHEMA both work.
+// COLUMNS, VIEWS, PARTITIONS here; the ones MySQL clients and JDBC/ODBC
+// drivers also ask about, PROCESSLIST and the privilege tables in
+// infoschema_mysql.go), built on the fly from the catalog as in-memory
+// tables, with MySQL 8's upper-case column names so JDBC/ODBC metadata
+// queries and BI tools work. Column names resolve case-insensitively, so
+// table_schema and TABLE_SCHEMA both work. This is the only
+// information_schema: embedded sessions and the MySQL-wire server both
+// read it, and rows naming objects the session user holds no privilege
+// on are left out (filterInfoRows).
 
 import (
 	"context"
@@ -34,7 +39,8 @@ const (
 // infoTable is one information_schema table.
 type infoTable struct {
 	columns []catalog.Column
-	rows    func(ctx context.Context, e *Engine) ([][]any, error)
+	// rows builds the table for one session (nil: always empty).
+	rows func(ctx context.Context, s *Session) ([][]any, error)
 }
 
 func cols(spec ...string) []catalog.Column {
@@ -57,18 +63,26 @@ var infoSchemaTables map[string]*infoTable
 func init() { infoSchemaTables = infoSchemaDefs() }
 
 func infoSchemaDefs() map[string]*infoTable {
-	return map[string]*infoTable{
+	m := map[string]*infoTable{
 		"schemata": {
 			columns: cols("CATALOG_NAME", tV, "SCHEMA_NAME", tV, "DEFAULT_CHARACTER_SET_NAME", tV, "DEFAULT_COLLATION_NAME", tV,
-				"SQL_PATH", tV, "DEFAULT_ENCRYPTION", tV),
-			rows: func(ctx context.Context, e *Engine) ([][]any, error) {
-				names, err := allDatabases(ctx, e)
+				"SQL_PATH", tV, "DEFAULT_ENCRYPTION", tV, "SCHEMA_COMMENT", tV),
+			rows: func(ctx context.Context, s *Session) ([][]any, error) {
+				dbs, err := s.e.store.ListDatabases(ctx)
+				if err != nil {
+					return nil, err
+				}
+				comments := map[string]string{}
+				for _, d := range dbs {
+					comments[d.Name] = d.Comment
+				}
+				names, err := allDatabases(ctx, s.e)
 				if err != nil {
 					return nil, err
 				}
 				out := make([][]any, len(names))
 				for i, n := range names {
-					out[i] = []any{"def", n, defCharset, defCollation, nil, "NO"}
+					out[i] = []any{"def", n, defCharset, defCollation, nil, "NO", comments[n]}
 				}
 				return out, nil
 			},
@@ -77,9 +91,9 @@ func infoSchemaDefs() map[string]*infoTable {
 			columns: cols("TABLE_CATALOG", tV, "TABLE_SCHEMA", tV, "TABLE_NAME", tV, "TABLE_TYPE", tV, "ENGINE", tV, "VERSION", tB,
 				"ROW_FORMAT", tV, "TABLE_ROWS", tB, "AVG_ROW_LENGTH", tB, "DATA_LENGTH", tB, "MAX_DATA_LENGTH", tB, "INDEX_LENGTH", tB,
 				"DATA_FREE", tB, "AUTO_INCREMENT", tB, "CREATE_TIME", tT, "UPDATE_TIME", tT, "CHECK_TIME", tT, "TABLE_COLLATION", tV,
-				"CHECKSUM", tB, "CREATE_OPTIONS", tV, "TABLE_COMMENT", tV),
-			rows: func(ctx context.Context, e *Engine) ([][]any, error) {
-				ts, err := allTables(ctx, e)
+				"CHECKSUM", tB, "CREATE_OPTIONS", tV, "TABLE_COMMENT", tV, "LOCATION", tV, "FORMAT", tV),
+			rows: func(ctx context.Context, s *Session) ([][]any, error) {
+				ts, err := allTables(ctx, s.e)
 				if err != nil {
 					return nil, err
 				}
@@ -94,7 +108,7 @@ func infoSchemaDefs() map[string]*infoTable {
 						ttype = "SYSTEM VIEW"
 						engine, collation = "MEMORY", defCollation
 					default:
-						engine, collation, rowFormat = strings.ToUpper(t.Format), defCollation, "Dynamic"
+						engine, collation, rowFormat = engineName(t), defCollation, "Dynamic"
 						if t.Stats != nil && t.Stats.Rows >= 0 {
 							rows, data = t.Stats.Rows, t.Stats.Bytes
 							if t.Stats.Rows > 0 {
@@ -111,7 +125,7 @@ func infoSchemaDefs() map[string]*infoTable {
 						created = t.Created.UnixMicro()
 					}
 					out[i] = []any{"def", t.Database, t.Name, ttype, engine, int64(t.Version), rowFormat, rows, avg, data, nil, nil,
-						nil, nil, created, nil, nil, collation, nil, opts, t.Comment}
+						nil, nil, created, nil, nil, collation, nil, opts, t.Comment, nullIfEmpty(t.Location), nullIfEmpty(t.Format)}
 				}
 				return out, nil
 			},
@@ -122,8 +136,8 @@ func infoSchemaDefs() map[string]*infoTable {
 				"NUMERIC_PRECISION", tB, "NUMERIC_SCALE", tB, "DATETIME_PRECISION", tB, "CHARACTER_SET_NAME", tV, "COLLATION_NAME", tV,
 				"COLUMN_TYPE", tV, "COLUMN_KEY", tV, "EXTRA", tV, "PRIVILEGES", tV, "COLUMN_COMMENT", tV, "GENERATION_EXPRESSION", tV,
 				"SRS_ID", tB),
-			rows: func(ctx context.Context, e *Engine) ([][]any, error) {
-				ts, err := allTables(ctx, e)
+			rows: func(ctx context.Context, s *Session) ([][]any, error) {
+				ts, err := allTables(ctx, s.e)
 				if err != nil {
 					return nil, err
 				}
@@ -150,8 +164,8 @@ func infoSchemaDefs() map[string]*infoTable {
 		"views": {
 			columns: cols("TABLE_CATALOG", tV, "TABLE_SCHEMA", tV, "TABLE_NAME", tV, "VIEW_DEFINITION", tV, "CHECK_OPTION", tV,
 				"IS_UPDATABLE", tV, "DEFINER", tV, "SECURITY_TYPE", tV, "CHARACTER_SET_CLIENT", tV, "COLLATION_CONNECTION", tV),
-			rows: func(ctx context.Context, e *Engine) ([][]any, error) {
-				ts, err := allTables(ctx, e)
+			rows: func(ctx context.Context, s *Session) ([][]any, error) {
+				ts, err := allTables(ctx, s.e)
 				if err != nil {
 					return nil, err
 				}
@@ -172,12 +186,12 @@ func infoSchemaDefs() map[string]*infoTable {
 				"AVG_ROW_LENGTH", tB, "DATA_LENGTH", tB, "MAX_DATA_LENGTH", tB, "INDEX_LENGTH", tB, "DATA_FREE", tB,
 				"CREATE_TIME", tT, "UPDATE_TIME", tT, "CHECK_TIME", tT, "CHECKSUM", tB, "PARTITION_COMMENT", tV, "NODEGROUP", tV,
 				"TABLESPACE_NAME", tV, "LOCATION", tV),
-			rows: func(ctx context.Context, e *Engine) ([][]any, error) {
-				ts, err := allTables(ctx, e)
+			rows: func(ctx context.Context, s *Session) ([][]any, error) {
+				ts, err := allTables(ctx, s.e)
 				if err != nil {
 					return nil, err
 				}
-				ps, _ := any(e.store).(catalog.PartitionStore)
+				ps, _ := any(s.e.store).(catalog.PartitionStore)
 				var out [][]any
 				for _, t := range ts {
 					if t.Kind != catalog.KindExternal && t.Kind != catalog.KindManaged {
@@ -227,6 +241,10 @@ func infoSchemaDefs() map[string]*infoTable {
 			},
 		},
 	}
+	for name, t := range mysqlInfoSchemaDefs() {
+		m[name] = t
+	}
+	return m
 }
 
 // allDatabases lists every database name, virtual ones included, sorted.
@@ -307,9 +325,11 @@ func (s *Session) virtualTable(ctx context.Context, db, name string) (ct *catalo
 	if err != nil {
 		return nil, nil, true, err
 	}
-	rows, err := it.rows(ctx, s.e)
-	if err != nil {
-		return nil, nil, true, err
+	var rows [][]any
+	if it.rows != nil {
+		if rows, err = it.rows(ctx, s); err != nil {
+			return nil, nil, true, err
+		}
 	}
 	if rows, err = s.filterInfoRows(ctx, ct, rows); err != nil {
 		return nil, nil, true, err
@@ -387,6 +407,10 @@ func mysqlTypeOf(typeText string) mysqlType {
 		return mysqlType{dataType: "datetime", columnType: ct, dtPrec: d}
 	case arrow.BINARY, arrow.LARGE_BINARY:
 		return mysqlType{dataType: "varbinary", columnType: "varbinary(65535)", charLen: int64(65535), octetLen: int64(65535)}
+	case arrow.LIST, arrow.LARGE_LIST, arrow.MAP, arrow.STRUCT:
+		// Nested values travel as MySQL JSON (as MySQL 8 describes a
+		// JSON column: no length, no character set).
+		return mysqlType{dataType: "json", columnType: "json"}
 	}
 	return str
 }

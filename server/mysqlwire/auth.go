@@ -8,17 +8,114 @@ package mysqlwire
 // full authentication with the clear-text password over TLS).
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"net"
 	"strings"
 
 	"vitess.io/vitess/go/mysql"
+	"vitess.io/vitess/go/mysql/sqlerror"
 
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/engine"
 )
+
+// sha2Method is caching_sha2_password as tarn serves it. vitess's own
+// method refuses plaintext connections, so a client that answered the
+// greeting with a caching_sha2 scramble (go-sql-driver, Connector/J, the
+// mysql CLI: all follow the plugin the greeting names) was sent an auth
+// switch to mysql_native_password. vitess reads the switch response into
+// a pooled packet buffer and returns that buffer to the pool *before*
+// handing the response to the auth method (server.go handshake:
+// readEphemeralPacket, recycleReadPacket, HandleAuthPluginData), so under
+// load another connection's packet could overwrite the scramble first:
+// the intermittent error 1045 for a correct password. This method checks
+// the fast-authentication scramble on every transport (it is a
+// challenge-response, as safe on plaintext as mysql_native_password; only
+// full authentication, which sends the password itself, needs TLS), so
+// standard clients never go through the switch. The handshake response
+// itself is copied by vitess and safe.
+type sha2Method struct{ a *authServer }
+
+func (sha2Method) Name() mysql.AuthMethodDescription { return mysql.CachingSha2Password }
+
+// HandleUser accepts every user (unknown users get 1045 from the check).
+func (sha2Method) HandleUser(*mysql.Conn, string) bool { return true }
+
+// AuthPluginData is a fresh 20-byte salt per call (per connection) with
+// the trailing NUL the protocol expects.
+func (sha2Method) AuthPluginData() ([]byte, error) { return newSalt() }
+
+// AllowClearTextWithoutTLS: the fast path sends no clear text; the full
+// path below refuses plaintext connections itself.
+func (sha2Method) AllowClearTextWithoutTLS() bool { return true }
+
+// caching_sha2_password AuthMoreData payloads.
+const (
+	authMoreData  = 0x01
+	sha2FastOK    = 0x03
+	sha2NeedsFull = 0x04
+)
+
+func (m sha2Method) HandleAuthPluginData(c *mysql.Conn, user string, serverData, clientData []byte, addr net.Addr) (mysql.Getter, error) {
+	// After an auth switch (a client that asked for another plugin)
+	// clientData is a recycled buffer: copy it at once.
+	resp := bytes.Clone(clientData)
+	if len(serverData) == 0 || serverData[len(serverData)-1] != 0 {
+		return nil, denied(c, user, len(resp) > 0)
+	}
+	salt := serverData[:len(serverData)-1]
+	g, state, err := m.a.UserEntryWithCacheHash(c, salt, user, resp, addr)
+	if err != nil {
+		return nil, err
+	}
+	switch state {
+	case mysql.AuthAccepted:
+		// vitess follows with the OK packet.
+		if err := c.WritePacket([]byte{0, 0, 0, 0, authMoreData, sha2FastOK}); err != nil {
+			return nil, err
+		}
+		return g, nil
+	case mysql.AuthNeedMoreData:
+		if !c.TLSEnabled() && !c.IsUnixSocket() {
+			return nil, denied(c, user, len(resp) > 0)
+		}
+		if err := c.WritePacket([]byte{0, 0, 0, 0, authMoreData, sha2NeedsFull}); err != nil {
+			return nil, err
+		}
+		pw, err := c.ReadPacket() // an allocated copy
+		if err != nil {
+			return nil, err
+		}
+		if len(pw) == 0 || pw[len(pw)-1] != 0 {
+			return nil, sqlerror.NewSQLError(sqlerror.ERAccessDeniedError, "28000",
+				fmt.Sprintf("Access denied for user '%s': malformed caching_sha2_password full authentication packet", user))
+		}
+		return m.a.UserEntryWithPassword(c, user, string(pw[:len(pw)-1]), addr)
+	}
+	return nil, denied(c, user, len(resp) > 0)
+}
+
+// newSalt is a scramble salt: 20 random bytes that are legal UTF-8 and
+// hold no NUL or '$' (as MySQL's), plus the trailing NUL.
+func newSalt() ([]byte, error) {
+	salt := make([]byte, 21)
+	if _, err := rand.Read(salt[:20]); err != nil {
+		return nil, fmt.Errorf("auth salt: %w", err)
+	}
+	for i := range 20 {
+		salt[i] &= 0x7f
+		if salt[i] == 0 || salt[i] == '$' {
+			salt[i]++
+		}
+	}
+	salt[20] = 0
+	return salt, nil
+}
 
 // storedUser looks up a non-root user and checks its host. nil when the
 // user does not exist or may not connect from this host.

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -120,9 +121,14 @@ func TestDisconnectCancelsQuery(t *testing.T) {
 		var n int64
 		_ = conn.QueryRowContext(qctx, slowQuery).Scan(&n)
 	}()
+	var queryID string
 	waitFor(t, 10*time.Second, "the slow query to start", func() bool {
 		r := processRow(t, db, vid)
-		return r != nil && r["Command"] == "Query"
+		if r != nil && r["Command"] == "Query" && r["Query_id"] != "" && r["Query_id"] != "NULL" {
+			queryID = r["Query_id"]
+			return true
+		}
+		return false
 	})
 	// go-sql-driver closes the socket when the context is cancelled.
 	start := time.Now()
@@ -134,11 +140,19 @@ func TestDisconnectCancelsQuery(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("cancel took %s", el)
 	}
-	// The cancelled statement is in the query history as CANCELLED.
+	// The cancelled statement is in the query history as CANCELLED (by
+	// its query id: other tests run the same SQL, and the history row is
+	// written when the statement has unwound).
 	var state string
-	err = db.QueryRow("SELECT state FROM system.query_history WHERE query_text = ? ORDER BY start_time DESC LIMIT 1", slowQuery).Scan(&state)
-	if err != nil || state != "CANCELLED" {
-		t.Fatalf("history state: %q %v", state, err)
+	waitFor(t, 10*time.Second, "query "+queryID+" in system.query_history", func() bool {
+		err := db.QueryRow("SELECT state FROM system.query_history WHERE query_id = ?", queryID).Scan(&state)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatalf("system.query_history: %v", err)
+		}
+		return err == nil
+	})
+	if state != "CANCELLED" {
+		t.Fatalf("history state of query %s: %q, want CANCELLED", queryID, state)
 	}
 }
 

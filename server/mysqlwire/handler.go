@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,10 +43,10 @@ type connState struct {
 	vars     map[string]sqlValue // session system variables set by the client
 	userVars map[string]sqlValue // @user variables
 	warnings []warning
-	infoDB   bool   // the current database is information_schema
 	curDB    string // current database as of the last statement (under mu)
 
 	mu        sync.Mutex
+	user      string // the authenticated user ("" during the handshake: vitess sets c.User then, so other goroutines read this copy)
 	command   string // Sleep, Query, Connect
 	info      string // running statement
 	since     time.Time
@@ -63,12 +62,7 @@ type warning struct {
 	msg   string
 }
 
-func (cs *connState) db() string {
-	if cs.infoDB {
-		return infoSchemaDB
-	}
-	return cs.sess.Database()
-}
+func (cs *connState) db() string { return cs.sess.Database() }
 
 // handler implements mysql.Handler over a tarn engine.
 type handler struct {
@@ -127,7 +121,7 @@ func (h *handler) ConnectionReady(c *mysql.Conn) {
 		return
 	}
 	cs.mu.Lock()
-	cs.command, cs.since = "Sleep", time.Now()
+	cs.user, cs.command, cs.since = c.User, "Sleep", time.Now()
 	cs.mu.Unlock()
 	if cs.wc != nil {
 		cs.wc.setReady()
@@ -383,9 +377,6 @@ func (h *handler) execute(ctx context.Context, cs *connState, sql string, binary
 		if rewritten != "" {
 			sql = rewritten
 		}
-		if usesInfoSchema(cs, stmt) {
-			return h.runInfoSchema(ctx, cs, sql, stmt, emit)
-		}
 	} else {
 		cs.warnings = nil
 	}
@@ -412,10 +403,6 @@ func (h *handler) runEngine(ctx context.Context, cs *connState, sql string, emit
 	if cerr != nil && !errors.Is(cerr, context.Canceled) {
 		return cerr
 	}
-	// USE through the engine leaves information_schema.
-	if cs.infoDB && isUse(sql) {
-		cs.infoDB = false
-	}
 	return nil
 }
 
@@ -427,11 +414,6 @@ func isShowWarnings(stmt sqlparser.Statement) bool {
 		}
 	}
 	return false
-}
-
-func isUse(sql string) bool {
-	f := strings.Fields(sql)
-	return len(f) > 0 && strings.EqualFold(f[0], "use")
 }
 
 // streamResult converts and emits batches from next until it returns nil.

@@ -175,12 +175,7 @@ func (h *handler) intercept(ctx context.Context, cs *connState, stmt sqlparser.S
 		// accepted and have nothing to do.
 		return nil, true, "", nil
 	case *sqlparser.Use:
-		name := st.DBName.String()
-		if strings.EqualFold(name, infoSchemaDB) {
-			cs.infoDB = true
-			return nil, true, "", nil
-		}
-		return nil, false, "use " + quoteIdent(name), nil
+		return nil, false, "use " + quoteIdent(st.DBName.String()), nil
 	case *sqlparser.Kill:
 		return nil, true, "", h.kill(cs, st)
 	case *sqlparser.Show:
@@ -459,7 +454,10 @@ func (h *handler) kill(cs *connState, st *sqlparser.Kill) error {
 	if target == nil || st.ProcesslistID > 1<<32-1 {
 		return sqlerror.NewSQLError(sqlerror.ERNoSuchThread, "HY000", fmt.Sprintf("Unknown thread id: %d", st.ProcesslistID))
 	}
-	if !h.eng.IsVisibleProcess(cs.c.User, target.c.User) {
+	target.mu.Lock()
+	owner := target.user
+	target.mu.Unlock()
+	if !h.eng.IsVisibleProcess(cs.c.User, owner) {
 		// MySQL's ER_KILL_DENIED_ERROR: only superusers kill others' threads.
 		return sqlerror.NewSQLError(sqlerror.ErrorCode(1095), "HY000", fmt.Sprintf("You are not owner of thread %d", st.ProcesslistID))
 	}
@@ -576,7 +574,7 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 				if t.Stats != nil && t.Stats.Rows >= 0 {
 					rs, bs = num(t.Stats.Rows), num(t.Stats.Bytes)
 				}
-				rows = append(rows, []sqlValue{str(t.Name), str(engineName(t)), num(10), str("Dynamic"), rs, nullValue, bs,
+				rows = append(rows, []sqlValue{str(t.Name), str(engine.EngineName(t)), num(10), str("Dynamic"), rs, nullValue, bs,
 					nullValue, num(0), num(0), nullValue, timeValue(t.Created), nullValue, nullValue, str("utf8mb4_0900_ai_ci"),
 					nullValue, str(""), str(t.Comment)})
 			}
@@ -590,7 +588,7 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 		for _, t := range tabs {
 			r := []sqlValue{str(t.Name)}
 			if b.Full {
-				r = append(r, str(tableType(t)))
+				r = append(r, str(engine.TableType(t)))
 			}
 			rows = append(rows, r)
 		}
@@ -616,15 +614,15 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 		}
 		var rows [][]sqlValue
 		for _, c := range t.Columns {
-			ti := mysqlTypeOf(c.Type)
+			ti := engine.MySQLColumnOf(c.Type)
 			coll := nullValue
-			if ti.charset {
+			if ti.Charset {
 				coll = str("utf8mb4_0900_ai_ci")
 			}
 			if b.Full {
-				rows = append(rows, []sqlValue{str(c.Name), str(ti.columnType), coll, str("YES"), str(""), nullValue, str(""), str("select"), str(c.Comment)})
+				rows = append(rows, []sqlValue{str(c.Name), str(ti.ColumnType), coll, str("YES"), str(""), nullValue, str(""), str("select"), str(c.Comment)})
 			} else {
-				rows = append(rows, []sqlValue{str(c.Name), str(ti.columnType), str("YES"), str(""), nullValue, str("")})
+				rows = append(rows, []sqlValue{str(c.Name), str(ti.ColumnType), str("YES"), str(""), nullValue, str("")})
 			}
 		}
 		return done(cols, rows, 0)
@@ -699,22 +697,26 @@ func (h *handler) show(ctx context.Context, cs *connState, st *sqlparser.Show) (
 	case sqlparser.Collation:
 		cols := []col{vc("Collation"), vc("Charset"), ic("Id"), vc("Default"), vc("Compiled"), ic("Sortlen"), vc("Pad_attribute")}
 		var rows [][]sqlValue
-		for _, c := range collationRows {
-			rows = append(rows, []sqlValue{str(c.name), str(c.charset), num(c.id), str(c.dflt), str("Yes"), num(c.sortlen), str(c.pad)})
+		for _, c := range engine.Collations {
+			rows = append(rows, []sqlValue{str(c.Name), str(c.Charset), num(c.ID), str(c.Default), str("Yes"), num(c.SortLen), str(c.Pad)})
 		}
 		return done(cols, rows, 0)
 
 	case sqlparser.Charset:
 		cols := []col{vc("Charset"), vc("Description"), vc("Default collation"), ic("Maxlen")}
 		var rows [][]sqlValue
-		for _, c := range charsetRows {
-			rows = append(rows, []sqlValue{str(c.name), str(c.desc), str(c.coll), num(c.maxlen)})
+		for _, c := range engine.CharacterSets {
+			rows = append(rows, []sqlValue{str(c.Name), str(c.Description), str(c.DefaultCollation), num(c.MaxLen)})
 		}
 		return done(cols, rows, 0)
 
 	case sqlparser.Engines:
 		cols := []col{vc("Engine"), vc("Support"), vc("Comment"), vc("Transactions"), vc("XA"), vc("Savepoints")}
-		rows := [][]sqlValue{{str("tarn"), str("DEFAULT"), str("Columnar scans over Parquet/CSV files in a data lake (read-only)"), str("NO"), str("NO"), str("NO")}}
+		var row []sqlValue
+		for _, v := range engine.StorageEngine {
+			row = append(row, str(v))
+		}
+		rows := [][]sqlValue{row}
 		return done(cols, rows, 0)
 
 	case sqlparser.ProcessList:
@@ -762,6 +764,17 @@ type process struct {
 	stats                          *engine.QueryStats
 }
 
+// engineProcesses lists every connection for the engine's
+// information_schema.PROCESSLIST (which applies the viewer's visibility).
+func (h *handler) engineProcesses() []engine.Process {
+	ps := h.processesFor("")
+	out := make([]engine.Process, len(ps))
+	for i, p := range ps {
+		out[i] = engine.Process{ID: int64(p.id), User: p.user, Host: p.host, DB: p.db, Command: p.command, Time: p.time, State: p.state, Info: p.info}
+	}
+	return out
+}
+
 // processes snapshots every connection for SHOW PROCESSLIST.
 func (h *handler) processes() []process { return h.processesFor("") }
 
@@ -777,13 +790,14 @@ func (h *handler) processesFor(viewer string) []process {
 	sort.Slice(css, func(i, j int) bool { return css[i].id < css[j].id })
 	out := make([]process, 0, len(css))
 	for _, cs := range css {
-		if viewer != "" && !h.eng.IsVisibleProcess(viewer, cs.c.User) {
+		cs.mu.Lock()
+		if viewer != "" && !h.eng.IsVisibleProcess(viewer, cs.user) {
+			cs.mu.Unlock()
 			continue
 		}
-		cs.mu.Lock()
 		// curDB, not the session: the session belongs to the connection's
-		// goroutine.
-		p := process{id: cs.id, user: cs.c.User, host: cs.host, command: cs.command, info: cs.info, time: time.Since(cs.since), db: cs.curDB}
+		// goroutine; user, not c.User, which the handshake writes.
+		p := process{id: cs.id, user: cs.user, host: cs.host, command: cs.command, info: cs.info, time: time.Since(cs.since), db: cs.curDB}
 		if cs.busy {
 			p.state = "executing"
 			if cs.result != nil {
@@ -988,7 +1002,7 @@ func (h *handler) databases(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := []string{infoSchemaDB, engine.SystemDatabase}
+	names := []string{engine.InfoSchemaDatabase, engine.SystemDatabase}
 	for _, d := range dbs {
 		names = append(names, d.Name)
 	}
@@ -1000,8 +1014,8 @@ func (h *handler) databases(ctx context.Context) ([]string, error) {
 func (h *handler) tables(ctx context.Context, db string) ([]catalog.Table, error) {
 	ldb := strings.ToLower(db)
 	switch ldb {
-	case infoSchemaDB:
-		return infoSchemaTables(), nil
+	case engine.InfoSchemaDatabase:
+		return engine.InfoSchemaTables(), nil
 	case engine.SystemDatabase:
 		return h.systemTables(ctx)
 	}
@@ -1047,60 +1061,12 @@ func (h *handler) systemTables(ctx context.Context) ([]catalog.Table, error) {
 		t := catalog.Table{Database: engine.SystemDatabase, Name: name, Kind: engine.KindSystem}
 		sch := r.Schema()
 		for i := 0; i < sch.NumFields(); i++ {
-			t.Columns = append(t.Columns, catalog.Column{Name: sch.Field(i).Name, Type: typeName(sch.Field(i).Type)})
+			t.Columns = append(t.Columns, catalog.Column{Name: sch.Field(i).Name, Type: types.SQLName(sch.Field(i).Type)})
 		}
 		r.Close()
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-func tableType(t catalog.Table) string {
-	switch t.Kind {
-	case catalog.KindView:
-		return "VIEW"
-	case engine.KindSystem, kindInfoSchema:
-		return "SYSTEM VIEW"
-	}
-	return "BASE TABLE"
-}
-
-func engineName(t catalog.Table) string {
-	if t.Kind == catalog.KindView {
-		return ""
-	}
-	if t.Format != "" {
-		return strings.ToUpper(t.Format)
-	}
-	return "tarn"
-}
-
-// collations and character sets MySQL clients ask about.
-var collationRows = []struct {
-	name, charset string
-	id            int64
-	dflt          string
-	sortlen       int64
-	pad           string
-}{
-	{"binary", "binary", 63, "Yes", 1, "NO PAD"},
-	{"latin1_swedish_ci", "latin1", 8, "Yes", 1, "PAD SPACE"},
-	{"utf8mb3_general_ci", "utf8mb3", 33, "Yes", 1, "PAD SPACE"},
-	{"utf8mb4_0900_ai_ci", "utf8mb4", 255, "Yes", 0, "NO PAD"},
-	{"utf8mb4_bin", "utf8mb4", 46, "", 1, "PAD SPACE"},
-	{"utf8mb4_general_ci", "utf8mb4", 45, "", 1, "PAD SPACE"},
-	{"utf8mb4_unicode_ci", "utf8mb4", 224, "", 8, "PAD SPACE"},
-}
-
-var charsetRows = []struct {
-	name, desc, coll string
-	maxlen           int64
-}{
-	{"ascii", "US ASCII", "ascii_general_ci", 1},
-	{"binary", "Binary pseudo charset", "binary", 1},
-	{"latin1", "cp1252 West European", "latin1_swedish_ci", 1},
-	{"utf8mb3", "UTF-8 Unicode", "utf8mb3_general_ci", 3},
-	{"utf8mb4", "UTF-8 Unicode", "utf8mb4_0900_ai_ci", 4},
 }
 
 // inlineAssignments rewrites MySQL's legacy per-row user variable

@@ -21,10 +21,17 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// loadDuration is how long TestLoad64Connections drives the server. The
-// default keeps `go test ./...` short; the acceptance run is
-// `go test ./server/mysqlwire -run TestLoad64 -load.duration=60s -v`.
-var loadDuration = flag.Duration("load.duration", 0, "duration of TestLoad64Connections (0 skips it)")
+// loadDuration is how long TestLoad64Connections drives the server: 60 s
+// in the default suite (`go test ./...`, CI), 10 s with -short; the flag
+// overrides both, e.g.
+// `go test ./server/mysqlwire -run TestLoad64 -load.duration=5m -v`.
+var loadDuration = flag.Duration("load.duration", 0, "duration of TestLoad64Connections (0: 60s, or 10s with -short)")
+
+// loadSettle bounds every wait for the server to settle after the load
+// (connections dropped, queries ended, memory and goroutines back): CI
+// runs this test on 2 cores beside other packages' tests, so the waits
+// are generous; they poll and return as soon as the condition holds.
+const loadSettle = 2 * time.Minute
 
 // The connection mix of the load test: 64 connections in all.
 const (
@@ -193,11 +200,10 @@ func percentile(d []time.Duration, p float64) time.Duration {
 func TestLoad64Connections(t *testing.T) {
 	dur := *loadDuration
 	if dur == 0 {
-		// Opt-in: the load run is an acceptance test, run by hand with
-		// -load.duration=60s. It is kept out of the default suite until the
-		// intermittent 1045 on a correct root password seen under heavy
-		// machine load is understood (docs/SERVER.md, "Load test").
-		t.Skip("load test: run with -load.duration=60s")
+		dur = 60 * time.Second
+		if testing.Short() {
+			dur = 10 * time.Second
+		}
 	}
 	ctx := context.Background()
 
@@ -207,7 +213,7 @@ func TestLoad64Connections(t *testing.T) {
 	refDB.Close()
 
 	// Baselines, after the other tests' connections are gone.
-	waitFor(t, 10*time.Second, "the other tests' connections to close", func() bool { return len(testSrv.h.processesFor("")) == 0 })
+	waitFor(t, loadSettle, "the other tests' connections to close", func() bool { return len(testSrv.h.processesFor("")) == 0 })
 	baseProcs := len(testSrv.h.processesFor(""))
 	baseArrow := testMem.CurrentAlloc()
 	baseHeap := heapInUse()
@@ -486,8 +492,9 @@ func TestLoad64Connections(t *testing.T) {
 					st.fail("disconnect %d: %s: server error instead of a dropped connection: %v", w, how, err)
 				}
 				// The server must notice, cancel the query and drop the
-				// connection.
-				deadline := time.Now().Add(10 * time.Second)
+				// connection (a bound generous enough for a starved CI
+				// machine; the settle checks after the load are exact).
+				deadline := time.Now().Add(time.Minute)
 				for {
 					found := false
 					for _, p := range testSrv.h.processesFor("") {
@@ -499,7 +506,7 @@ func TestLoad64Connections(t *testing.T) {
 						break
 					}
 					if time.Now().After(deadline) {
-						st.fail("disconnect %d: connection %d still in the processlist 10s after %s", w, id, how)
+						st.fail("disconnect %d: connection %d still in the processlist a minute after %s", w, id, how)
 						break
 					}
 					time.Sleep(20 * time.Millisecond)
@@ -509,19 +516,32 @@ func TestLoad64Connections(t *testing.T) {
 		}()
 	}
 
-	// Midway, the processlist shows all 64 connections.
+	// Midway, the processlist shows the 56 long-lived connections (a long
+	// worker whose connection a KILL closed mid-stream reconnects, so the
+	// count is polled for a while rather than sampled once).
 	time.Sleep(dur / 2)
-	if n := len(testSrv.h.processesFor("")); n < loadShort+loadLong+loadKillers {
-		t.Errorf("processlist has %d connections during the load, want at least %d", n, loadShort+loadLong+loadKillers)
+	mid := time.Now()
+	maxProcs := 0
+	for deadline := time.Now().Add(dur / 4); ; {
+		n := len(testSrv.h.processesFor(""))
+		maxProcs = max(maxProcs, n)
+		if n >= loadShort+loadLong+loadKillers || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(dur - dur/2)
+	if maxProcs < loadShort+loadLong+loadKillers {
+		t.Errorf("processlist had at most %d connections during the load, want at least %d", maxProcs, loadShort+loadLong+loadKillers)
+	}
+	time.Sleep(dur - dur/2 - time.Since(mid))
 	close(stop)
 	waitDone := make(chan struct{})
 	go func() { wg.Wait(); close(waitDone) }()
 	select {
 	case <-waitDone:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("workers did not stop within 2 minutes of the end of the load")
+	case <-time.After(loadSettle):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("workers did not stop within %s of the end of the load\n%s", loadSettle, buf[:runtime.Stack(buf, true)])
 	}
 	elapsed := dur
 
@@ -529,7 +549,7 @@ func TestLoad64Connections(t *testing.T) {
 	// the idle connections and this statement, and no query waits in or
 	// runs from a WLM queue.
 	checkDB := openDB(t, "tpch")
-	waitFor(t, 30*time.Second, "every query to end (SHOW FULL PROCESSLIST)", func() bool {
+	waitFor(t, loadSettle, "every query to end (SHOW FULL PROCESSLIST)", func() bool {
 		rows, err := rowsOf(checkDB.Query("SHOW FULL PROCESSLIST"))
 		if err != nil {
 			t.Fatalf("SHOW FULL PROCESSLIST: %v", err)
@@ -541,12 +561,13 @@ func TestLoad64Connections(t *testing.T) {
 		}
 		return true
 	})
-	var wlmCount int
-	if err := checkDB.QueryRow("SELECT COUNT(*) FROM system.wlm_query_state").Scan(&wlmCount); err != nil {
-		t.Fatalf("system.wlm_query_state: %v", err)
-	} else if wlmCount > 1 { // this query itself
-		t.Errorf("system.wlm_query_state has %d queries after the load", wlmCount)
-	}
+	waitFor(t, loadSettle, "the WLM queues to empty (system.wlm_query_state)", func() bool {
+		var wlmCount int
+		if err := checkDB.QueryRow("SELECT COUNT(*) FROM system.wlm_query_state").Scan(&wlmCount); err != nil {
+			t.Fatalf("system.wlm_query_state: %v", err)
+		}
+		return wlmCount <= 1 // this query itself
+	})
 	checkDB.Close()
 	for _, c := range conns {
 		c.Close()
@@ -554,20 +575,26 @@ func TestLoad64Connections(t *testing.T) {
 	pool.Close()
 
 	// Leak checks.
-	waitFor(t, 15*time.Second, "the server to drop every connection", func() bool { return len(testSrv.h.processesFor("")) <= baseProcs })
-	waitFor(t, 15*time.Second, "the engine to finish every query", func() bool { return len(testEng.Running()) == 0 })
-	waitFor(t, 15*time.Second, "arrow memory back to the baseline", func() bool { return testMem.CurrentAlloc() <= baseArrow })
+	waitFor(t, loadSettle, "the server to drop every connection", func() bool { return len(testSrv.h.processesFor("")) <= baseProcs })
+	waitFor(t, loadSettle, "the engine to finish every query", func() bool { return len(testEng.Running()) == 0 })
+	waitFor(t, loadSettle, "arrow memory back to the baseline", func() bool { return testMem.CurrentAlloc() <= baseArrow })
+	// Goroutines and heap: polled until they are back within tolerance
+	// (closing sockets, timers and the GC take a while on a loaded
+	// machine); a real leak stays and fails after loadSettle.
 	const gTolerance = 8
 	g := runtime.NumGoroutine()
-	for deadline := time.Now().Add(15 * time.Second); g > baseG+gTolerance && time.Now().Before(deadline); g = runtime.NumGoroutine() {
-		time.Sleep(50 * time.Millisecond)
+	for deadline := time.Now().Add(loadSettle); g > baseG+gTolerance && time.Now().Before(deadline); g = runtime.NumGoroutine() {
+		time.Sleep(100 * time.Millisecond)
 	}
 	if g > baseG+gTolerance {
 		buf := make([]byte, 1<<20)
 		t.Errorf("goroutine leak: %d before the load, %d after\n%s", baseG, g, buf[:runtime.Stack(buf, true)])
 	}
-	heap := heapInUse()
 	const heapTolerance = 64 << 20
+	heap := heapInUse()
+	for deadline := time.Now().Add(loadSettle); heap > baseHeap+heapTolerance && time.Now().Before(deadline); heap = heapInUse() {
+		time.Sleep(time.Second)
+	}
 	if heap > baseHeap+heapTolerance {
 		t.Errorf("heap in use %d MiB after the load, %d MiB before (tolerance 64 MiB)", heap>>20, baseHeap>>20)
 	}

@@ -8,6 +8,7 @@
 package mysqlwire
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
@@ -54,6 +55,9 @@ type Server struct {
 	defaults    map[string]sqlValue
 	globals     map[string]sqlValue // SET GLOBAL values (guarded by h.mu)
 	done        chan struct{}
+	// unlist removes this server's connections from the engine's
+	// information_schema.PROCESSLIST.
+	unlist func()
 }
 
 // New validates cfg and starts listening (call Serve to accept).
@@ -122,6 +126,7 @@ func newServer(cfg Config, ln net.Listener) (*Server, error) {
 	}
 	s.l = l
 	s.defaults = h.globalVars()
+	s.unlist = cfg.Engine.AddProcessLister(h.engineProcesses)
 	return s, nil
 }
 
@@ -153,6 +158,7 @@ func (s *Server) Serve() {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.h.shutdown.Store(true)
 	s.l.Shutdown()
+	s.unlist()
 	closeIdle := func() int {
 		busy := 0
 		s.h.mu.Lock()
@@ -219,9 +225,11 @@ func (s *Server) Close() error {
 	return err
 }
 
-// authServer authenticates root with caching_sha2_password on TLS
-// connections (vitess offers that method only where the password could
-// be sent in full safely) and mysql_native_password otherwise.
+// authServer authenticates root and stored users with
+// caching_sha2_password (fast authentication on every transport, full
+// authentication over TLS) or mysql_native_password, whichever the
+// client answers the greeting with. No standard client is sent an auth
+// switch request (see sha2Method in auth.go for why that matters).
 type authServer struct {
 	password string
 	eng      *engine.Engine // stored users (auth.go)
@@ -229,14 +237,16 @@ type authServer struct {
 
 func (a *authServer) AuthMethods() []mysql.AuthMethod {
 	return []mysql.AuthMethod{
+		// Native first: the method an auth switch falls back to for a
+		// client that asked for a plugin tarn does not have.
 		mysql.NewMysqlNativeAuthMethod(a, a),
-		mysql.NewSha2CachingAuthMethod(a, a, a),
+		sha2Method{a},
 	}
 }
 
 // DefaultAuthMethodDescription is caching_sha2_password, as in MySQL 8:
-// over TLS clients authenticate with it; on plaintext connections
-// vitess switches them to mysql_native_password.
+// clients answer the greeting with its scramble, which the server checks
+// on plaintext and TLS connections alike.
 func (a *authServer) DefaultAuthMethodDescription() mysql.AuthMethodDescription {
 	return mysql.CachingSha2Password
 }
@@ -264,6 +274,9 @@ func (u callerID) Get() *querypb.VTGateCallerID { return &querypb.VTGateCallerID
 
 // UserEntryWithHash checks a mysql_native_password scramble.
 func (a *authServer) UserEntryWithHash(c *mysql.Conn, salt []byte, user string, resp []byte, _ net.Addr) (mysql.Getter, error) {
+	// After an auth switch vitess hands over a recycled packet buffer
+	// (sha2Method): take a copy before anything else.
+	resp = bytes.Clone(resp)
 	if user != "root" {
 		return a.nativeStored(c, salt, user, resp)
 	}
