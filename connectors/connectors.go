@@ -170,6 +170,19 @@ type Format interface {
 	Open(ctx context.Context, fs FileSystem, split Split, req *ScanRequest) (BatchReader, error)
 }
 
+// ByteRangeFormat is an optional interface of a Format that reads a
+// file as byte-range splits (Split.Offset, Split.Length) of any size and
+// position, not only the ones its Splits returns: a split owns the
+// records that start in its range (it reads on to finish its last one),
+// so ranges that tile a file read each record exactly once. ByteRanges
+// reports whether file can be read that way (uncompressed text: CSV,
+// JSON Lines, regex); compressed files, and formats that are not, say
+// no. Zone maps record ~1 MiB blocks of such files, and zone-map pruning
+// cuts the blocks that cannot match out of their splits.
+type ByteRangeFormat interface {
+	ByteRanges(file FileInfo, opts map[string]string) bool
+}
+
 // Table is something a scan reads: a file table (FileSystem × Format over
 // a location) or a federated table.
 type Table interface {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -67,8 +68,9 @@ func zoneTable(t *catalog.Table, p *catalog.Partition, want []bool) (connectors.
 // scanZones reads every split of tbl (the columns of cols with want[i],
 // the data columns of t) and returns the statistics and the zone maps of
 // its files: filetable.ZoneScan keeps each split's bounds, and each
-// split's batches feed its own distinct-count sketches, merged at the
-// end.
+// split's batches feed its own distinct-count sketches, merged into the
+// table's as soon as the split is done (so only the splits being read
+// hold sketches).
 func (s *Session) scanZones(ctx context.Context, t *catalog.Table, tbl connectors.Table, cols []catalog.Column, want []bool) (*scanStats, *catalog.ZoneMaps, error) {
 	var idx []int
 	for i, w := range want {
@@ -84,6 +86,19 @@ func (s *Session) scanZones(ctx context.Context, t *catalog.Table, tbl connector
 		return nil, nil, fmt.Errorf("ANALYZE TABLE %s.%s: %w", t.Database, t.Name, err)
 	}
 	sketches := make([][]*hll, len(splits))
+	total := make([]*hll, len(idx))
+	for k := range idx {
+		total[k] = newHLL()
+	}
+	var mu sync.Mutex
+	zs.Done = func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for k, sk := range sketches[i] {
+			total[k].merge(sk)
+		}
+		sketches[i] = nil
+	}
 	zs.Observe = func(i int, rec arrow.RecordBatch) error {
 		if sketches[i] == nil {
 			sketches[i] = make([]*hll, len(idx))
@@ -102,13 +117,7 @@ func (s *Session) scanZones(ctx context.Context, t *catalog.Table, tbl connector
 	}
 	out := &scanStats{rows: res.Rows, cols: make([]*colAcc, len(cols))}
 	for k, i := range idx {
-		a := &colAcc{ColumnAcc: res.Cols[k], typ: res.Cols[k].Type, sketch: newHLL()}
-		for _, sk := range sketches {
-			if sk != nil {
-				a.sketch.merge(sk[k])
-			}
-		}
-		out.cols[i] = a
+		out.cols[i] = &colAcc{ColumnAcc: res.Cols[k], typ: res.Cols[k].Type, sketch: total[k]}
 	}
 	return out, res.Zones, nil
 }

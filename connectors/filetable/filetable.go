@@ -253,7 +253,7 @@ func splitFiles(ctx context.Context, fsys connectors.FileSystem, format connecto
 			return nil, wrap(f, err)
 		}
 		if zone != nil && len(zone.Blocks) > 0 {
-			splits = fp.blocks(splits, zone)
+			splits = fp.blocks(splits, zone, byteRanges(format, f, preq.Options))
 		}
 		kept := 0
 		for _, s := range splits {

@@ -127,8 +127,13 @@ func (fp *filePruner) match(rows int64, cols []catalog.ColumnZone) bool {
 // blocks narrows a file's byte-range splits to the blocks whose zone
 // maps may match: a split owns the records that start in its range, so
 // the records of pruned blocks are cut out of it (a split left empty is
-// dropped). Splits of a file read whole (Length 0) are kept as they are.
-func (fp *filePruner) blocks(splits []connectors.Split, z *catalog.FileZone) []connectors.Split {
+// dropped). When the file can be read by any byte range (byteRanges: the
+// format is a connectors.ByteRangeFormat that says so), a split to the
+// end of the file (Length 0) is the range [Offset, size) and is cut
+// too; otherwise it is kept as it is. The pieces stay within the
+// format's splits, so adjacent surviving blocks remain one split, never
+// larger than the format's split size.
+func (fp *filePruner) blocks(splits []connectors.Split, z *catalog.FileZone, byteRanges bool) []connectors.Split {
 	type span struct{ lo, hi int64 }
 	var drop []span
 	for i := range z.Blocks {
@@ -148,11 +153,14 @@ func (fp *filePruner) blocks(splits []connectors.Split, z *catalog.FileZone) []c
 	}
 	out := splits[:0:0]
 	for _, s := range splits {
-		if s.Length <= 0 {
-			out = append(out, s)
-			continue
-		}
 		lo, hi := s.Offset, s.Offset+s.Length
+		if s.Length <= 0 {
+			if !byteRanges || s.Offset >= s.File.Size {
+				out = append(out, s)
+				continue
+			}
+			hi = s.File.Size
+		}
 		for _, d := range drop {
 			if d.hi <= lo || d.lo >= hi {
 				continue
@@ -174,6 +182,26 @@ func (fp *filePruner) blocks(splits []connectors.Split, z *catalog.FileZone) []c
 		}
 	}
 	return out
+}
+
+// byteRanges reports whether format reads file by any byte range
+// (connectors.ByteRangeFormat).
+func byteRanges(format connectors.Format, file connectors.FileInfo, opts map[string]string) bool {
+	b, ok := format.(connectors.ByteRangeFormat)
+	return ok && b.ByteRanges(file, opts)
+}
+
+// splitFormat is the format and the options that read split s (its
+// partition's, for a partitioned table whose sources are resolved).
+func (t *Table) splitFormat(s connectors.Split) (connectors.Format, map[string]string) {
+	if t.part == nil {
+		return t.format, t.opts
+	}
+	if s.Partition < 0 || s.Partition >= len(t.part.srcs) {
+		return nil, nil
+	}
+	src := t.part.srcs[s.Partition]
+	return src.format, src.opts
 }
 
 // zoneMayMatch reports whether rows whose column has the bounds cz may

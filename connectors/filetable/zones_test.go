@@ -760,3 +760,507 @@ func BenchmarkHiddenPath(b *testing.B) {
 		})
 	}
 }
+
+// blockFixture writes files into a table of format with columns (id
+// BIGINT, ts TIMESTAMP, note VARCHAR).
+func blockFixture(t *testing.T, format string, files map[string][]byte) (*catalog.Table, string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ct := &catalog.Table{Database: "db", Name: "t", Kind: catalog.KindExternal, Format: format, Location: dir,
+		Columns: []catalog.Column{{Name: "id", Type: "BIGINT"}, {Name: "ts", Type: "TIMESTAMP"}, {Name: "note", Type: "VARCHAR"}}}
+	return ct, dir
+}
+
+var blockEpoch = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// rowTime is the ts of row id: ten seconds apart, in id order.
+func rowTime(id int64) time.Time { return blockEpoch.Add(time.Duration(id) * 10 * time.Second) }
+
+func rowMicros(id int64) int64 { return rowTime(id).UnixMicro() }
+
+// timeCSV renders rows 1..n sorted by ts; every quoteEvery-th note (0:
+// none) is a quoted field holding newlines.
+func timeCSV(n int64, quoteEvery int64) []byte {
+	var b strings.Builder
+	for i := int64(1); i <= n; i++ {
+		note := fmt.Sprintf("event-%08d-payload", i)
+		if quoteEvery > 0 && i%quoteEvery == 0 {
+			note = fmt.Sprintf("\"multi\nline, %d\n\"\"quoted\"\"\nnote\"", i)
+		}
+		fmt.Fprintf(&b, "%d,%s,%s\n", i, rowTime(i).Format("2006-01-02 15:04:05"), note)
+	}
+	return []byte(b.String())
+}
+
+// timeJSON renders rows 1..n sorted by ts as JSON Lines.
+func timeJSON(n int64) []byte {
+	var b strings.Builder
+	for i := int64(1); i <= n; i++ {
+		fmt.Fprintf(&b, "{\"id\": %d, \"ts\": \"%s\", \"note\": \"line\\nbreak %d\"}\n", i, rowTime(i).Format("2006-01-02 15:04:05"), i)
+	}
+	return []byte(b.String())
+}
+
+// zoneScan builds the zone maps of ct with a ZoneScan of block size bs
+// (0: the default) and stores them in ct.Stats.
+func zoneScan(t *testing.T, ct *catalog.Table, bs int64) *catalog.ZoneMaps {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	tb, err := New(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := &ZoneScan{Table: tb, Columns: []int{0, 1}, Parallel: 2, BlockSize: bs, Mem: mem}
+	splits, err := zs.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := zs.Run(context.Background(), splits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct.Stats = &catalog.TableStats{Rows: res.Rows, Zones: res.Zones}
+	return res.Zones
+}
+
+// blockScan runs a scan of column id with ranges as the executor does
+// (Splits, then every split opened with the request's ScanStats) and
+// returns the ids read in order, the splits and the bytes scanned.
+func blockScan(t *testing.T, ct *catalog.Table, ranges []connectors.Range) ([]int64, []connectors.Split, int64) {
+	t.Helper()
+	tb, err := New(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	req := &connectors.ScanRequest{Schema: tb.Schema(), Columns: []int{0}, Ranges: ranges, Mem: mem, BatchSize: 4096, Stats: &connectors.ScanStats{}}
+	splits, err := tb.Splits(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, s := range splits {
+		for _, row := range readSplit(t, tb, s, req) {
+			ids = append(ids, row[0].(int64))
+		}
+	}
+	return ids, splits, req.Stats.BytesScanned.Load()
+}
+
+// checkIDs checks that read holds each id once, and that the ids of
+// read matching (as the engine's filter re-applied) are exactly want.
+func checkIDs(t *testing.T, read []int64, match func(int64) bool, want []int64) {
+	t.Helper()
+	seen := map[int64]bool{}
+	var got []int64
+	for _, id := range read {
+		if seen[id] {
+			t.Fatalf("id %d read twice", id)
+		}
+		seen[id] = true
+		if match(id) {
+			got = append(got, id)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("matching ids %v, want %v", got, want)
+	}
+}
+
+func idRange(lo, hi int64) []int64 {
+	var out []int64
+	for i := lo; i <= hi; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// TestZoneBlocksTimeSortedCSV: a ~5 MB CSV sorted by time, read as one
+// split, gets 1 MiB blocks; a narrow time predicate reads at most two
+// blocks' bytes and returns exactly the matching rows.
+func TestZoneBlocksTimeSortedCSV(t *testing.T) {
+	const n = 100_000
+	body := timeCSV(n, 0)
+	if len(body) < 4<<20 || int64(len(body)) > csv.SplitSize {
+		t.Fatalf("fixture is %d bytes", len(body))
+	}
+	ct, _ := blockFixture(t, "csv", map[string][]byte{"events.csv": body})
+	zm := zoneScan(t, ct, 0)
+	bs := DefaultBlockSize
+	if len(zm.Files) != 1 {
+		t.Fatalf("zone maps of %d files", len(zm.Files))
+	}
+	f := zm.Files[0]
+	wantBlocks := (int64(len(body)) + bs - 1) / bs
+	if int64(len(f.Blocks)) != wantBlocks || f.Rows != n {
+		t.Fatalf("%d blocks (want %d), %d rows", len(f.Blocks), wantBlocks, f.Rows)
+	}
+	var rows, end int64
+	for _, b := range f.Blocks {
+		if b.Offset != end || b.Length <= 0 || b.Length > bs {
+			t.Fatalf("block [%d,+%d) after %d", b.Offset, b.Length, end)
+		}
+		end += b.Length
+		rows += b.Rows
+	}
+	if end != int64(len(body)) || rows != n {
+		t.Fatalf("blocks cover %d bytes and %d rows", end, rows)
+	}
+	// The row starting at the second block's first byte boundary.
+	boundary := int64(strings.Count(string(body[:f.Blocks[1].Offset]), "\n"))
+	_, _, full := blockScan(t, ct, nil)
+	if full < int64(len(body)) {
+		t.Fatalf("full scan read %d of %d bytes", full, len(body))
+	}
+	tests := []struct {
+		name   string
+		lo, hi int64 // ids whose ts bound the range (0: open)
+		splits int
+		blocks int64 // blocks the range overlaps
+	}{
+		{"inside one block", 40_000, 40_050, 1, 1},
+		{"one row", 77_777, 77_777, 1, 1},
+		{"across a block boundary", boundary - 20, boundary + 20, 1, 2},
+		{"first rows", 0, 10, 1, 1},
+		{"last rows", n - 10, 0, 1, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rg := connectors.Range{Column: 1}
+			lo, hi := max(tc.lo, 1), tc.hi
+			if tc.lo > 0 {
+				rg.Min = rowMicros(tc.lo)
+			}
+			if tc.hi > 0 {
+				rg.Max = rowMicros(tc.hi)
+			} else {
+				hi = n
+			}
+			ids, splits, read := blockScan(t, ct, []connectors.Range{rg})
+			checkIDs(t, ids, func(id int64) bool { return id >= lo && id <= hi }, idRange(lo, hi))
+			if len(splits) != tc.splits {
+				t.Fatalf("%d splits: %+v", len(splits), splits)
+			}
+			// The blocks kept (at most two), plus the tail of the last
+			// record read past the end of the range.
+			if limit := int64(tc.blocks)*bs + 32<<10; read > limit || read <= 0 {
+				t.Fatalf("read %d bytes of %d, limit %d; splits %+v", read, full, limit, splits)
+			}
+		})
+	}
+}
+
+// TestZoneBlocksQuotedNewlines: quoted fields holding newlines cross
+// many block boundaries; every record belongs to exactly one block and
+// pruning never loses or duplicates a row.
+func TestZoneBlocksQuotedNewlines(t *testing.T) {
+	const n = 3000
+	body := timeCSV(n, 3)
+	const bs = 997 // a prime: boundaries fall everywhere in records
+	crossing := 0
+	for off := 0; ; {
+		i := strings.Index(string(body[off:]), "\"multi")
+		if i < 0 {
+			break
+		}
+		lo := off + i
+		hi := lo + 1
+		for body[hi] != '"' || body[hi+1] == '"' { // the closing quote
+			if body[hi] == '"' {
+				hi++
+			}
+			hi++
+		}
+		if lo/bs != hi/bs {
+			crossing++
+		}
+		off = hi + 1
+	}
+	if crossing < 10 {
+		t.Fatalf("fixture: %d quoted fields cross a block boundary", crossing)
+	}
+	ct, _ := blockFixture(t, "csv", map[string][]byte{"q.csv": body})
+	zm := zoneScan(t, ct, bs)
+	f := zm.Files[0]
+	var rows int64
+	for _, b := range f.Blocks {
+		rows += b.Rows
+	}
+	if len(f.Blocks) < len(body)/bs || rows != n || f.Rows != n {
+		t.Fatalf("%d blocks holding %d rows, file %d rows", len(f.Blocks), rows, f.Rows)
+	}
+	_, _, full := blockScan(t, ct, nil)
+	for _, tc := range []struct{ lo, hi int64 }{{3, 3}, {299, 303}, {1500, 1620}, {2997, 3000}, {1, 2}} {
+		t.Run(fmt.Sprintf("%d-%d", tc.lo, tc.hi), func(t *testing.T) {
+			rg := connectors.Range{Column: 1, Min: rowMicros(tc.lo), Max: rowMicros(tc.hi)}
+			ids, _, read := blockScan(t, ct, []connectors.Range{rg})
+			checkIDs(t, ids, func(id int64) bool { return id >= tc.lo && id <= tc.hi }, idRange(tc.lo, tc.hi))
+			if read >= full/4 {
+				t.Fatalf("read %d of %d bytes: blocks not pruned", read, full)
+			}
+		})
+	}
+}
+
+// TestZoneBlocksFormats: JSON Lines and regex files get blocks like CSV; gzip
+// files (by name, or only by their bytes) are read whole and correctly.
+func TestZoneBlocksFormats(t *testing.T) {
+	const n = 2000
+	csvBody := timeCSV(n, 0)
+	for _, tc := range []struct {
+		name, format, file string
+		body               []byte
+		blocks             bool
+		props              map[string]string
+	}{
+		{"regex", "regex", "e.log", []byte(strings.ReplaceAll(string(csvBody), ",", "|")), true,
+			map[string]string{"input.regex": `^(\d+)\|([^|]*)\|(.*)$`}},
+		{"json lines", "json", "e.json", timeJSON(n), true, nil},
+		{"gzip csv", "csv", "e.csv.gz", eqGzip(csvBody), false, nil},
+		{"gzip json", "json", "e.json.gz", eqGzip(timeJSON(n)), false, nil},
+		// Compressed by its bytes only: the name allows byte ranges, so it
+		// gets blocks, but the split at offset 0 reads the whole stream.
+		{"gzip csv without extension", "csv", "e.csv", eqGzip(csvBody), true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct, _ := blockFixture(t, tc.format, map[string][]byte{tc.file: tc.body})
+			ct.Props = tc.props
+			const bs = 2048
+			if len(tc.body) < 4*bs {
+				t.Fatalf("fixture is %d bytes", len(tc.body))
+			}
+			zm := zoneScan(t, ct, bs)
+			f := zm.Files[0]
+			if f.Rows != n || (len(f.Blocks) > 0) != tc.blocks {
+				t.Fatalf("%d rows, %d blocks", f.Rows, len(f.Blocks))
+			}
+			_, _, full := blockScan(t, ct, nil)
+			for _, r := range []struct{ lo, hi int64 }{{1000, 1010}, {1, 1}, {n, n}} {
+				rg := connectors.Range{Column: 1, Min: rowMicros(r.lo), Max: rowMicros(r.hi)}
+				ids, splits, read := blockScan(t, ct, []connectors.Range{rg})
+				checkIDs(t, ids, func(id int64) bool { return id >= r.lo && id <= r.hi }, idRange(r.lo, r.hi))
+				if !tc.blocks {
+					if len(splits) != 1 || splits[0].Length != 0 || read != full {
+						t.Fatalf("compressed file: splits %+v, read %d of %d bytes", splits, read, full)
+					}
+				} else if tc.name != "gzip csv without extension" && read > 4*bs {
+					t.Fatalf("read %d of %d bytes", read, full)
+				}
+			}
+		})
+	}
+}
+
+// TestZoneBlocksStale: a file changed after its zone map was recorded
+// (same size, new modification time; or a new size) is read whole.
+func TestZoneBlocksStale(t *testing.T) {
+	const n = 2000
+	body := timeCSV(n, 0)
+	for _, tc := range []struct {
+		name   string
+		change func(b []byte) []byte
+		mtime  bool
+	}{
+		{"same size, new mtime", func(b []byte) []byte {
+			// Row 10's id becomes 19999 (same width as 10000..), at the
+			// start of the file where its old block holds small times.
+			b = slices.Clone(b)
+			i := strings.Index(string(b), "\n10,")
+			copy(b[i+1:], "7,")
+			return b
+		}, true},
+		{"appended rows", func(b []byte) []byte {
+			return append(slices.Clone(b), fmt.Sprintf("7,%s,late\n", rowTime(1500).Format("2006-01-02 15:04:05"))...)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct, dir := blockFixture(t, "csv", map[string][]byte{"e.csv": body})
+			p := filepath.Join(dir, "e.csv")
+			fi, _ := os.Stat(p)
+			zm := zoneScan(t, ct, 1024)
+			if len(zm.Files[0].Blocks) < 10 {
+				t.Fatalf("%d blocks", len(zm.Files[0].Blocks))
+			}
+			if err := os.WriteFile(p, tc.change(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mt := fi.ModTime()
+			if tc.mtime {
+				mt = mt.Add(time.Second)
+			}
+			if err := os.Chtimes(p, mt, mt); err != nil {
+				t.Fatal(err)
+			}
+			rg := connectors.Range{Column: 0, Values: []any{int64(7)}}
+			ids, splits, _ := blockScan(t, ct, []connectors.Range{rg})
+			if len(splits) != 1 || splits[0].Length != 0 {
+				t.Fatalf("stale file not read whole: %+v", splits)
+			}
+			c := 0
+			for _, id := range ids {
+				if id == 7 {
+					c++
+				}
+			}
+			if c != 2 {
+				t.Fatalf("id 7 read %d times, want 2 (both rows)", c)
+			}
+		})
+	}
+}
+
+// TestZoneBlocksCut checks how pruned blocks are cut out of splits:
+// adjacent surviving blocks stay one split, splits never grow past the
+// format's, whole-file splits are cut only when the format reads byte
+// ranges.
+func TestZoneBlocksCut(t *testing.T) {
+	file := connectors.FileInfo{Path: "/d/f.csv", Size: 100}
+	// Blocks of 10 bytes whose id bounds are [10k, 10k+9].
+	z := &catalog.FileZone{Path: file.Path, Size: file.Size}
+	for k := int64(0); k < 10; k++ {
+		z.Blocks = append(z.Blocks, catalog.BlockZone{Offset: 10 * k, Length: 10, Rows: 5,
+			Cols: []catalog.ColumnZone{{Min: fmt.Sprint(10 * k), Max: fmt.Sprint(10*k + 9)}}})
+	}
+	pruner := func(vals ...int64) *filePruner {
+		r := connectors.Range{Column: 0}
+		for _, v := range vals {
+			r.Values = append(r.Values, v)
+		}
+		return &filePruner{ranges: []zoneRange{{r: r, col: 0, typ: arrow.PrimitiveTypes.Int64}}}
+	}
+	whole := []connectors.Split{{File: file, Rows: -1}}
+	halves := []connectors.Split{{File: file, Offset: 0, Length: 50, Rows: -1}, {File: file, Offset: 50, Length: 50, Rows: -1}}
+	type rg struct{ off, n int64 }
+	for _, tc := range []struct {
+		name       string
+		splits     []connectors.Split
+		byteRanges bool
+		vals       []int64
+		want       []rg
+	}{
+		{"one block", whole, true, []int64{33}, []rg{{30, 10}}},
+		{"adjacent blocks merge", whole, true, []int64{33, 45, 51}, []rg{{30, 30}}},
+		{"gaps split", whole, true, []int64{5, 15, 71, 99}, []rg{{0, 20}, {70, 10}, {90, 10}}},
+		{"all blocks", whole, true, idRange(0, 99), []rg{{0, 0}}},
+		{"no block", whole, true, []int64{1000}, nil},
+		{"not byte ranges", whole, false, []int64{33}, []rg{{0, 0}}},
+		{"within format splits", halves, false, []int64{42, 55}, []rg{{40, 10}, {50, 10}}},
+		{"format splits kept", halves, true, idRange(0, 99), []rg{{0, 50}, {50, 50}}},
+		{"tail split to end", []connectors.Split{{File: file, Offset: 60, Rows: -1}}, true, []int64{88}, []rg{{80, 10}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := pruner(tc.vals...).blocks(slices.Clone(tc.splits), z, tc.byteRanges)
+			var got []rg
+			for _, s := range out {
+				got = append(got, rg{s.Offset, s.Length})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("splits %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestZoneScanBlockSize checks the block size: 1 MiB, grown so a file
+// has at most MaxBlocks blocks; splits no larger are left alone.
+func TestZoneScanBlockSize(t *testing.T) {
+	for _, tc := range []struct {
+		size, bs int64
+		max      int
+		want     int64
+	}{
+		{5 << 20, 0, 0, 1 << 20},
+		{10 << 30, 0, 0, (10<<30 + 511) / 512},
+		{10 << 30, 0, 0, 20 << 20},
+		{5 << 20, 0, 4, (5<<20 + 3) / 4},
+		{100, 7, 0, 7},
+	} {
+		z := &ZoneScan{BlockSize: tc.bs, MaxBlocks: tc.max}
+		bs := z.blockSize(tc.size)
+		if bs != tc.want {
+			t.Fatalf("size %d: block %d, want %d", tc.size, bs, tc.want)
+		}
+		f := connectors.FileInfo{Path: "f", Size: tc.size}
+		blocks := appendBlocks(nil, connectors.Split{File: f}, bs)
+		limit := int64(tc.max)
+		if limit == 0 {
+			limit = DefaultMaxBlocks
+		}
+		if n := int64(len(blocks)); n > limit || n != (tc.size+bs-1)/bs || blocks[len(blocks)-1].Offset+blocks[len(blocks)-1].Length != tc.size {
+			t.Fatalf("size %d: %d blocks", tc.size, n)
+		}
+	}
+	if got := appendBlocks(nil, connectors.Split{File: connectors.FileInfo{Size: 1 << 20}}, 1<<20); len(got) != 1 || got[0].Length != 0 {
+		t.Fatalf("a file of one block is cut: %+v", got)
+	}
+}
+
+// BenchmarkZoneBlocksScan scans a ~5 MB time-sorted CSV with 1 MiB zone
+// blocks: whole, and with a narrow time range that keeps one block.
+func BenchmarkZoneBlocksScan(b *testing.B) {
+	body := timeCSV(100_000, 0)
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "e.csv"), body, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ct := &catalog.Table{Database: "db", Name: "t", Kind: catalog.KindExternal, Format: "csv", Location: dir,
+		Columns: []catalog.Column{{Name: "id", Type: "BIGINT"}, {Name: "ts", Type: "TIMESTAMP"}, {Name: "note", Type: "VARCHAR"}}}
+	ctx := context.Background()
+	tb, _ := New(ct)
+	zs := &ZoneScan{Table: tb, Columns: []int{0, 1}}
+	splits, err := zs.Plan(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := zs.Run(ctx, splits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ct.Stats = &catalog.TableStats{Rows: res.Rows, Zones: res.Zones}
+	tb, _ = New(ct)
+	for _, bc := range []struct {
+		name   string
+		ranges []connectors.Range
+	}{
+		{"full", nil},
+		{"narrow", []connectors.Range{{Column: 1, Min: rowMicros(40_000), Max: rowMicros(40_050)}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var bytes int64
+			for b.Loop() {
+				req := &connectors.ScanRequest{Schema: tb.Schema(), Columns: []int{0, 1}, Ranges: bc.ranges, BatchSize: 1024, Stats: &connectors.ScanStats{}}
+				splits, err := tb.Splits(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, s := range splits {
+					r, err := tb.Open(ctx, s, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						rec, err := r.Next(ctx)
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						rec.Release()
+					}
+					r.Close()
+				}
+				bytes = req.Stats.BytesScanned.Load()
+			}
+			b.ReportMetric(float64(bytes), "bytes/scan")
+		})
+	}
+}

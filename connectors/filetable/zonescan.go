@@ -22,7 +22,11 @@ import (
 // Building zone maps: ANALYZE TABLE and the crawler read a table split
 // by split with a ZoneScan, so that every row is attributed to its file
 // and to the byte range (block) it starts in. A file read as several
-// splits gets one block per split.
+// splits gets one block per split. Files of formats that read any byte
+// range (connectors.ByteRangeFormat: uncompressed CSV, JSON, regex) are
+// read as blocks of about BlockSize bytes (1 MiB, Redshift's block size;
+// larger for files over MaxBlocks MiB), so that pruning can skip a
+// megabyte at a time and not only whole files or 64 MiB splits.
 
 // ColumnAcc accumulates one column's NULL count and bounds over record
 // batches. The type is chosen once per batch; each kind has its own loop.
@@ -289,6 +293,13 @@ type ZoneScan struct {
 	// Columns are the columns described (indices into Table.Schema(),
 	// of types ZoneType accepts), in zone-map order.
 	Columns []int
+	// BlockSize is the target byte size of a block of a file read by
+	// byte range (default DefaultBlockSize); MaxBlocks caps the blocks of
+	// one file (default DefaultMaxBlocks), so a file's blocks are
+	// max(BlockSize, size/MaxBlocks) bytes. Files no larger than one
+	// block get no blocks (their file-level zone only).
+	BlockSize int64
+	MaxBlocks int
 	// Parallel is the number of splits read at once (default 1).
 	Parallel  int
 	BatchSize int
@@ -298,6 +309,10 @@ type ZoneScan struct {
 	// Plan returned). It is called from concurrent workers, but for one
 	// split from one goroutine at a time, in order.
 	Observe func(i int, rec arrow.RecordBatch) error
+	// Done, when set, is called once split i was read completely (from
+	// the worker that read it), so per-split state kept by Observe can be
+	// folded away while the scan goes on.
+	Done func(i int)
 }
 
 // ZoneScanResult is what a ZoneScan read.
@@ -312,9 +327,63 @@ func (z *ZoneScan) request() *connectors.ScanRequest {
 	return &connectors.ScanRequest{Schema: z.Table.Schema(), Columns: z.Columns, BatchSize: z.BatchSize, Mem: z.Mem, Stats: z.Stats}
 }
 
-// Plan lists the table's splits (all of them: no pruning).
+// Block defaults of ZoneScan.
+const (
+	DefaultBlockSize int64 = 1 << 20
+	DefaultMaxBlocks       = 512
+)
+
+// Plan lists the table's splits (all of them: no pruning), with the
+// splits of files read by byte range cut into blocks (see BlockSize).
 func (z *ZoneScan) Plan(ctx context.Context) ([]connectors.Split, error) {
-	return z.Table.Splits(ctx, z.request())
+	splits, err := z.Table.Splits(ctx, z.request())
+	if err != nil {
+		return nil, err
+	}
+	t, ok := z.Table.(*Table)
+	if !ok {
+		return splits, nil
+	}
+	out := make([]connectors.Split, 0, len(splits))
+	for _, s := range splits {
+		format, opts := t.splitFormat(s)
+		if !byteRanges(format, s.File, opts) {
+			out = append(out, s)
+			continue
+		}
+		out = appendBlocks(out, s, z.blockSize(s.File.Size))
+	}
+	return out, nil
+}
+
+// blockSize is the block size of a file of size bytes.
+func (z *ZoneScan) blockSize(size int64) int64 {
+	bs, nb := z.BlockSize, int64(z.MaxBlocks)
+	if bs <= 0 {
+		bs = DefaultBlockSize
+	}
+	if nb <= 0 {
+		nb = DefaultMaxBlocks
+	}
+	return max(bs, (size+nb-1)/nb)
+}
+
+// appendBlocks appends split s cut into byte ranges of bs bytes (the
+// last one shorter); a split no longer than bs is appended as it is.
+func appendBlocks(out []connectors.Split, s connectors.Split, bs int64) []connectors.Split {
+	lo, hi := s.Offset, s.File.Size
+	if s.Length > 0 {
+		hi = min(hi, s.Offset+s.Length)
+	}
+	if hi-lo <= bs {
+		return append(out, s)
+	}
+	for off := lo; off < hi; off += bs {
+		b := s
+		b.Offset, b.Length, b.Rows = off, min(bs, hi-off), -1
+		out = append(out, b)
+	}
+	return out
 }
 
 // Run reads splits (from Plan, in order) and returns the zone maps.
@@ -369,6 +438,9 @@ func (z *ZoneScan) Run(ctx context.Context, splits []connectors.Split) (*ZoneSca
 		wg.Go(func() {
 			for i := range next {
 				errs[i] = read(i)
+				if errs[i] == nil && z.Done != nil {
+					z.Done(i)
+				}
 			}
 		})
 	}

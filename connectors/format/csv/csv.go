@@ -39,7 +39,10 @@ type Format struct{}
 // New returns the CSV format.
 func New() *Format { return &Format{} }
 
-var _ connectors.Format = (*Format)(nil)
+var (
+	_ connectors.Format          = (*Format)(nil)
+	_ connectors.ByteRangeFormat = (*Format)(nil)
+)
 
 // Name is "csv".
 func (*Format) Name() string { return "csv" }
@@ -83,6 +86,14 @@ func (*Format) InferSchema(ctx context.Context, fs connectors.FileSystem, file c
 		fields[i] = arrow.Field{Name: name, Type: types.String, Nullable: true}
 	}
 	return arrow.NewSchema(fields, nil), nil
+}
+
+// ByteRanges reports whether file can be read as byte-range splits of
+// any size (connectors.ByteRangeFormat): uncompressed files can, since a
+// split owns the records that start in its range; compressed ones are
+// read whole.
+func (*Format) ByteRanges(file connectors.FileInfo, opts map[string]string) bool {
+	return compress.Splittable(file.Path, opts)
 }
 
 // Splits cuts uncompressed files larger than SplitSize into byte
@@ -151,6 +162,9 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	start := split.Offset
 	r.lineKnown = start == 0
 	r.sc = newScanner(in, start, size, o, min(end-start, bufSize))
+	if end < size {
+		r.sc.end = end
+	}
 	if start > 0 {
 		if err := r.sc.syncTo(start, r.ncols()); err != nil {
 			r.Close()
@@ -187,6 +201,10 @@ type scanner struct {
 	lines   int64 // newlines consumed so far
 	recLn   int64 // newlines before the last record
 	read    int64 // bytes read
+	// end, when above 0, is the end of the split's byte range: past it
+	// only the rest of the split's last record is needed, so reads there
+	// are small (tailRead) rather than a whole buffer.
+	end int64
 }
 
 type field struct {
@@ -196,6 +214,9 @@ type field struct {
 }
 
 const bufSize = 1 << 20
+
+// tailRead is the most a read goes past a split's end.
+const tailRead = 16 << 10
 
 func newScanner(r io.ReaderAt, off, size int64, o Options, span int64) *scanner {
 	n := int64(bufSize)
@@ -225,6 +246,11 @@ func (s *scanner) fill() error {
 	want := len(s.buf) - s.n
 	if rem := s.size - off; int64(want) > rem {
 		want = int(rem)
+	}
+	if s.end > 0 {
+		if lim := max(s.end-off, 0) + tailRead; int64(want) > lim {
+			want = int(lim)
+		}
 	}
 	if want <= 0 {
 		s.eof = true

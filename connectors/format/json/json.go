@@ -47,7 +47,10 @@ type Format struct{}
 // New returns the JSON format.
 func New() *Format { return &Format{} }
 
-var _ connectors.Format = (*Format)(nil)
+var (
+	_ connectors.Format          = (*Format)(nil)
+	_ connectors.ByteRangeFormat = (*Format)(nil)
+)
 
 // Name is "json".
 func (*Format) Name() string { return "json" }
@@ -197,6 +200,14 @@ func trailing(line []byte, i int) error {
 		return syntaxErr(i, "text after the object")
 	}
 	return nil
+}
+
+// ByteRanges reports whether file can be read as byte-range splits of
+// any size (connectors.ByteRangeFormat): uncompressed files can, since a
+// split owns the records that start in its range; compressed ones are
+// read whole.
+func (*Format) ByteRanges(file connectors.FileInfo, opts map[string]string) bool {
+	return compress.Splittable(file.Path, opts)
 }
 
 // Splits cuts uncompressed files larger than SplitSize into byte ranges.

@@ -43,7 +43,10 @@ type Format struct{}
 // New returns the regex format.
 func New() *Format { return &Format{} }
 
-var _ connectors.Format = (*Format)(nil)
+var (
+	_ connectors.Format          = (*Format)(nil)
+	_ connectors.ByteRangeFormat = (*Format)(nil)
+)
 
 // Name is "regex".
 func (*Format) Name() string { return "regex" }
@@ -92,6 +95,14 @@ func (*Format) InferSchema(ctx context.Context, fs connectors.FileSystem, file c
 		fields = append(fields, arrow.Field{Name: n, Type: types.String, Nullable: true})
 	}
 	return arrow.NewSchema(fields, nil), nil
+}
+
+// ByteRanges reports whether file can be read as byte-range splits of
+// any size (connectors.ByteRangeFormat): uncompressed files can, since a
+// split owns the records that start in its range; compressed ones are
+// read whole.
+func (*Format) ByteRanges(file connectors.FileInfo, opts map[string]string) bool {
+	return compress.Splittable(file.Path, opts)
 }
 
 // Splits cuts uncompressed files larger than SplitSize into byte ranges.

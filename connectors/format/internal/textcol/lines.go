@@ -27,6 +27,9 @@ type Lines struct {
 
 const linesBuf = 256 << 10
 
+// tailRead is the most a read goes past the range's end.
+const tailRead = 16 << 10
+
 // NewLines reads the lines starting in [start, end) of a source of size
 // bytes (math.MaxInt64 for a stream).
 func NewLines(r io.ReaderAt, start, end, size int64) (*Lines, error) {
@@ -78,6 +81,13 @@ func (l *Lines) fill() error {
 	want := len(l.buf) - l.n
 	if rem := l.size - off; int64(want) > rem {
 		want = int(rem)
+	}
+	if l.end < l.size {
+		// Past the range's end only the rest of its last line is
+		// needed: read on in small steps, not a whole buffer.
+		if lim := max(l.end-off, 0) + tailRead; int64(want) > lim {
+			want = int(lim)
+		}
 	}
 	if want <= 0 {
 		l.eof = true
