@@ -190,11 +190,8 @@ func (s *Session) newQueryCtx() *exec.QueryCtx {
 
 // runQuery plans and starts a query; the result streams its batches.
 func (s *Session) runQuery(ctx context.Context, r *Result, sql string, _ bool) error {
-	p, err := s.plan(ctx, sql)
+	p, err := s.planAndAdmit(ctx, r, sql)
 	if err != nil {
-		return err
-	}
-	if err := s.admit(ctx, r, p.Root); err != nil {
 		return err
 	}
 	if err := r.startExec(false); err != nil {

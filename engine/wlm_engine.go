@@ -16,6 +16,7 @@ import (
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/engine/wlm"
 	"github.com/tarnsql/tarn/exec"
+	"github.com/tarnsql/tarn/planner"
 	"github.com/tarnsql/tarn/planner/plan"
 )
 
@@ -193,16 +194,39 @@ func wlmError(err error) error {
 	return err
 }
 
+// planAndAdmit plans a query and admits it. Until WLM has routed it the
+// query holds a planning mark, so that queries running in the normal
+// queues yield the CPU to it like to a query in the SQA lane: planning
+// and estimating are part of a short query's latency, and on a machine
+// the long queries saturate they would otherwise wait in Go's run queue
+// behind the long queries' slices.
+func (s *Session) planAndAdmit(ctx context.Context, r *Result, sql string) (*planner.Planned, error) {
+	pm := s.e.wlm.BeginPlanning()
+	defer pm.End()
+	p, err := s.plan(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.admitMarked(ctx, r, p.Root, pm); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // admit asks WLM for the query's slots (blocking FIFO in its queue) and
 // keeps the ticket on the result.
 func (s *Session) admit(ctx context.Context, r *Result, root plan.Node) error {
+	return s.admitMarked(ctx, r, root, nil)
+}
+
+func (s *Session) admitMarked(ctx context.Context, r *Result, root plan.Node, pm *wlm.Planning) error {
 	m := s.e.wlm
 	bytesAbove, rowsAbove := m.RefineAbove()
 	est := wlm.EstimatePlan(ctx, root, bytesAbove, rowsAbove)
 	req := wlm.Request{
 		QueryID: r.id, ProcessID: s.connID, User: s.user, UserGroups: s.e.userGroups(s.user),
 		Superuser: s.e.IsSuperuser(s.user), QueryGroup: s.queryGroup, Slots: s.slotCount, Estimate: est,
-		Live: r.live, OnRequeue: r.onRequeue,
+		Live: r.live, OnRequeue: r.onRequeue, Planning: pm,
 	}
 	t, err := m.Admit(ctx, req)
 	if err != nil {
@@ -225,7 +249,9 @@ func (r *Result) startExec(restart bool) error {
 	}
 	qc := exec.NewQueryCtx(r.ticket.Slices(c.Slices), c.BatchSize, exec.NewBudget(limit), c.Allocator)
 	if q := r.ticket.Queue(); q != wlm.LaneName && q != wlm.SuperuserQueue {
-		qc.Throttle = r.s.e.yieldToShortQueries
+		// Yield to queries being planned or running in the SQA lane
+		// (see wlm.Manager.Yielder).
+		qc.Throttle = r.s.e.wlm.Yielder(qc.Slices)
 	}
 	ctx, cancel := context.WithCancelCause(r.ticket.Context())
 	st, err := exec.Run(ctx, qc, r.root)
@@ -245,6 +271,7 @@ func (r *Result) startExec(restart bool) error {
 func (r *Result) live() wlm.Live {
 	l := wlm.Live{ReturnRows: r.rows.Load(), JoinRows: -1}
 	if qc := r.qc.Load(); qc != nil {
+		l.JoinRows = qc.Stats.JoinRows.Load()
 		l.ScanBytes = qc.Stats.BytesScanned.Load()
 		l.ScanRows = qc.Stats.RowsScanned.Load()
 		l.MemoryBytes = qc.Budget.Peak()
@@ -438,26 +465,5 @@ func init() {
 			}
 			return out
 		},
-	}
-}
-
-// yieldToShortQueries pauses a long query's scan for up to 20 ms per
-// batch while queries run in the SQA lane, so that on a machine the long
-// queries saturate the short ones get the CPU (Go has no goroutine
-// priorities). The bound keeps long queries progressing under a steady
-// stream of short ones.
-func (e *Engine) yieldToShortQueries(ctx context.Context) {
-	if e.wlm.LaneRunning() == 0 {
-		return
-	}
-	deadline := time.Now().Add(20 * time.Millisecond)
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for e.wlm.LaneRunning() > 0 && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
 }

@@ -53,9 +53,11 @@ type QueryCtx struct {
 	Stats *connectors.ScanStats
 	// Params are prepared-statement parameter values (Literal Go repr).
 	Params []any
-	// Throttle, when set, is called by scans before each batch; it may
-	// pause a low-priority query (WLM pauses long queries briefly while
-	// short-query-acceleration queries run).
+	// Throttle, when set, is called by scans before each input batch and
+	// by the slice runner before each output batch; it may pause a
+	// low-priority query (WLM parks long queries while short queries are
+	// planned or run in the SQA lane). It must return promptly when ctx
+	// ends and be safe for concurrent use by all slices.
 	Throttle func(ctx context.Context)
 
 	mu     sync.Mutex

@@ -276,7 +276,17 @@ func (j *joinOp) build(ctx context.Context) error {
 	return nil
 }
 
+// Next returns the join's next output batch and counts its rows in the
+// query's live JoinRows (WLM rules on join_row_count read it).
 func (j *joinOp) Next(ctx context.Context) (*vec.Batch, error) {
+	b, err := j.next(ctx)
+	if b != nil {
+		j.qc.Stats.JoinRows.Add(int64(b.NumRows()))
+	}
+	return b, err
+}
+
+func (j *joinOp) next(ctx context.Context) (*vec.Batch, error) {
 	if !j.arrived {
 		if err := j.build(ctx); err != nil {
 			return nil, err

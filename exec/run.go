@@ -72,7 +72,15 @@ func (s *Stream) runSlice(ctx context.Context, op Operator) {
 		if err := op.Open(ctx); err != nil {
 			return err
 		}
+		throttle := s.qc.Throttle
 		for {
+			if throttle != nil {
+				// The pipeline driver's yield point (scans have their
+				// own, per input batch): operators that produce many
+				// output batches per input batch (join probes, sorts
+				// and aggregates emitting) pause here too.
+				throttle(ctx)
+			}
 			b, err := op.Next(ctx)
 			if err != nil {
 				return err

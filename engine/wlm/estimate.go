@@ -85,7 +85,7 @@ func scanBytes(ctx context.Context, s *plan.Scan, bytesAbove int64, refineRows b
 	}
 	readRows := rows
 	schema := s.Table.Schema()
-	est := float64(bytes) * columnShare(schema, s.Columns)
+	est := float64(bytes) * columnShare(schema, s.Columns, storedFields(s.Table))
 	if s.Limit > 0 && s.Filter == nil && rows > 0 && s.Limit < rows {
 		est *= float64(s.Limit) / float64(rows)
 		readRows = s.Limit
@@ -111,12 +111,27 @@ func scanBytes(ctx context.Context, s *plan.Scan, bytesAbove int64, refineRows b
 	return int64(est), readRows, true
 }
 
+// storedFields is the number of leading schema fields stored in the
+// table's files: partition keys and the hidden file columns ($path, ...)
+// follow them and cost no bytes.
+func storedFields(t connectors.Table) int {
+	n := t.Schema().NumFields()
+	if h, ok := t.(interface{ HiddenColumns() int }); ok {
+		n -= h.HiddenColumns()
+	}
+	if pt, ok := t.(connectors.PartitionedTable); ok {
+		n -= len(pt.CatalogTable().PartitionKeys)
+	}
+	return max(n, 0)
+}
+
 // columnShare is the projected columns' share of a row's width (fixed
 // widths for fixed-width types, 16 bytes for variable-width ones).
-func columnShare(schema *arrow.Schema, cols []int) float64 {
+func columnShare(schema *arrow.Schema, cols []int, stored int) float64 {
 	if schema == nil || schema.NumFields() == 0 {
 		return 1
 	}
+	stored = min(stored, schema.NumFields())
 	width := func(t arrow.DataType) float64 {
 		if fw, ok := t.(arrow.FixedWidthDataType); ok && fw.BitWidth() >= 8 {
 			return float64(fw.BitWidth()) / 8
@@ -127,11 +142,11 @@ func columnShare(schema *arrow.Schema, cols []int) float64 {
 		return 16
 	}
 	var all, sel float64
-	for i := 0; i < schema.NumFields(); i++ {
+	for i := 0; i < stored; i++ {
 		all += width(schema.Field(i).Type)
 	}
 	for _, c := range cols {
-		if c >= 0 && c < schema.NumFields() {
+		if c >= 0 && c < stored {
 			sel += width(schema.Field(c).Type)
 		}
 	}

@@ -49,6 +49,11 @@ type Request struct {
 	// when a hop left the query waiting for slots in its new queue; the
 	// engine then restarts the query if no row was sent yet.
 	OnRequeue func()
+	// Planning, when set, is the query's BeginPlanning mark: Admit ends
+	// it once the query is routed (in the same critical section that
+	// grants a lane slot, so queries yielding to it do not resume in
+	// between).
+	Planning *Planning
 }
 
 // Ticket states.
@@ -159,6 +164,7 @@ type Manager struct {
 	actHead int
 	met     *metrics
 	cpu     cpuSampler
+	prio    prio
 }
 
 // maxActions is how many rule actions system.wlm_rule_actions keeps.
@@ -183,6 +189,7 @@ func NewManager(cfg *Config, totalMemory int64, reg prometheus.Registerer) (*Man
 		tickets: map[uint64]*Ticket{}, met: met}
 	m.super = &queue{def: queueDef{name: SuperuserQueue, concurrency: 1, priority: "highest"}, super: true}
 	m.lane = &queue{def: queueDef{name: LaneName, priority: "high"}, lane: true}
+	m.prio.init()
 	m.apply(c)
 	return m, nil
 }
@@ -212,6 +219,7 @@ func (m *Manager) Reload(cfg *Config) error {
 // apply installs c (m.mu held or not yet shared).
 func (m *Manager) apply(c *compiled) {
 	m.c = c
+	m.prio.sqaOn.Store(c.sqa.On())
 	old := m.order
 	m.order = nil
 	live := map[string]*queue{}
@@ -326,6 +334,7 @@ func (m *Manager) Admit(ctx context.Context, req Request) (*Ticket, error) {
 	m.tickets[t.id] = t
 	q.waiters = append(q.waiters, t)
 	m.dispatchLocked(q)
+	req.Planning.End()
 	m.met.setQueue(q)
 	m.mu.Unlock()
 
@@ -394,6 +403,9 @@ func (m *Manager) grantLocked(q *queue, t *Ticket) {
 	t.state = StateRunning
 	q.used += t.slots
 	q.running++
+	if q.lane {
+		m.prio.add(1)
+	}
 	mq := q
 	if q.lane && t.normal != nil {
 		mq = t.normal
@@ -416,6 +428,9 @@ func (m *Manager) releaseLocked(t *Ticket) {
 		t.execTime += now.Sub(t.since)
 		q.used -= t.slots
 		q.running--
+		if q.lane {
+			m.prio.add(-1)
+		}
 	case StateQueued:
 		t.queueWait += now.Sub(t.since)
 		for i, w := range q.waiters {

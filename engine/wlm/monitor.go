@@ -21,8 +21,9 @@ const ruleHop = "short_query_acceleration"
 // monitor checks the running query every Tick until it ends.
 func (t *Ticket) monitor() {
 	m := t.m
+	cpu := m.cpu.now() // a system call: not under the manager's lock
 	t.m.mu.Lock()
-	t.lastCPU = m.cpu.now()
+	t.lastCPU = cpu
 	t.m.mu.Unlock()
 	tick := time.NewTicker(m.Tick)
 	defer tick.Stop()
