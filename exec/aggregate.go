@@ -2,7 +2,6 @@ package exec
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/exec/eval"
-	"github.com/tarnsql/tarn/exec/keys"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/planner/plan"
 	"github.com/tarnsql/tarn/vec"
@@ -41,12 +39,12 @@ const aggOpName = "HashAggregate"
 type aggLocal struct {
 	table aggGroupTable
 	accs  []aggAcc
-	// dsets[j] is the (group id, value) set of DISTINCT aggregate j.
-	dsets []*aggBytesTable
-	// parts lists the group ids of each merge partition; dparts[j] the
-	// entries of dsets[j] per partition (set on arrival).
-	parts  [][]int32
-	dparts [][][]int32
+	// dsets[j] is the (group id, value) set of DISTINCT aggregate j
+	// (aggregate_distinct.go).
+	dsets []aggDistinct
+	// parts lists the group ids of each merge partition (set on arrival,
+	// when the distinct sets are split the same way).
+	parts [][]int32
 }
 
 func (l *aggLocal) memBytes() int64 {
@@ -99,16 +97,9 @@ func (l *aggLocal) computePartitions(p int) {
 			groupPart[g] = int32(q)
 		}
 	}
-	l.dparts = make([][][]int32, len(l.dsets))
-	for j, d := range l.dsets {
-		if d == nil {
-			continue
-		}
-		l.dparts[j] = make([][]int32, p)
-		for e := range d.hashes {
-			lg := binary.LittleEndian.Uint32(d.key(int32(e)))
-			q := groupPart[lg]
-			l.dparts[j][q] = append(l.dparts[j][q], int32(e))
+	for _, d := range l.dsets {
+		if d != nil {
+			d.split(groupPart, p)
 		}
 	}
 }
@@ -186,7 +177,7 @@ func (s *aggSpec) newLocal() (*aggLocal, error) {
 		l.table = newAggBytesTable()
 	}
 	l.accs = make([]aggAcc, len(s.funcs))
-	l.dsets = make([]*aggBytesTable, len(s.funcs))
+	l.dsets = make([]aggDistinct, len(s.funcs))
 	for j, f := range s.funcs {
 		a, err := aggNewAcc(f)
 		if err != nil {
@@ -194,7 +185,7 @@ func (s *aggSpec) newLocal() (*aggLocal, error) {
 		}
 		l.accs[j] = a
 		if aggIsDistinct(f) {
-			l.dsets[j] = newAggBytesTable()
+			l.dsets[j] = newAggDistinct(f.Args[0].Type(), len(s.keyTypes) == 0)
 		}
 	}
 	l.resize()
@@ -265,7 +256,6 @@ type aggSink struct {
 	merged       bool
 
 	input aggInput
-	dkey  []byte
 }
 
 type aggOp struct {
@@ -277,7 +267,6 @@ type aggOp struct {
 	pos  int
 
 	gids   []int32
-	enc    keys.Keys
 	owned  []arrow.Array
 	keyBuf []arrow.Array
 }
@@ -428,11 +417,7 @@ func (o *aggOp) consume(ctx context.Context, b *vec.Batch) error {
 			o.owned = append(o.owned, c)
 		}
 		if l.dsets[j] != nil {
-			if nc, ok := aggNormFloats(o.mem, c); ok {
-				c = nc
-				o.owned = append(o.owned, nc)
-			}
-			o.addDistinct(l.dsets[j], gids, c, sel)
+			l.dsets[j].add(o.mem, gids, c, sel)
 			continue
 		}
 		o.input.prepare(gids, c, sel)
@@ -441,19 +426,6 @@ func (o *aggOp) consume(ctx context.Context, b *vec.Batch) error {
 		}
 	}
 	return o.charge(l, &o.charged)
-}
-
-// addDistinct records the (group, value) pairs of non-NULL values.
-func (o *aggOp) addDistinct(set *aggBytesTable, gids []int32, c arrow.Array, sel []int32) {
-	keys.Encode([]arrow.Array{c}, sel, c.Len(), &o.enc)
-	for i, g := range gids {
-		if o.enc.AnyNull[i] {
-			continue
-		}
-		o.dkey = aggPutGroup(o.dkey[:0], g)
-		o.dkey = append(o.dkey, o.enc.Key(i)...)
-		set.find(o.enc.Hash[i]^aggMix(uint64(g)+1), o.dkey)
-	}
 }
 
 func (s *aggSink) arrive() {
@@ -531,8 +503,6 @@ func (s *aggSink) merge(ctx context.Context, p int) error {
 		return err
 	}
 	var dst, gidMap []int32
-	var pendG []int32
-	var pendK [][]byte
 	for _, l := range s.g.locals {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -552,7 +522,7 @@ func (s *aggSink) merge(ctx context.Context, p int) error {
 				return err
 			}
 		}
-		if l.dparts != nil {
+		if l.hasDistinct() {
 			gidMap = aggGrow(gidMap[:0], l.table.numGroups())
 			for i := range gidMap {
 				gidMap[i] = -1
@@ -564,29 +534,16 @@ func (s *aggSink) merge(ctx context.Context, p int) error {
 				if fset == nil {
 					continue
 				}
-				lset := l.dsets[j]
-				for _, e := range l.dparts[j][p] {
-					k := lset.key(e)
-					lg := binary.LittleEndian.Uint32(k)
-					fg := gidMap[lg]
-					h := lset.hashes[e] ^ aggMix(uint64(lg)+1) ^ aggMix(uint64(fg)+1)
-					s.dkey = aggPutGroup(s.dkey[:0], fg)
-					s.dkey = append(s.dkey, k[4:]...)
-					if _, inserted := fset.find(h, s.dkey); inserted {
-						pendG = append(pendG, fg)
-						pendK = append(pendK, k[4:])
-					}
-					if len(pendG) >= 4096 {
-						if err := s.feedDistinct(j, pendG, pendK); err != nil {
-							return err
-						}
-						pendG, pendK = pendG[:0], pendK[:0]
-					}
+				feed := func(gids []int32, col arrow.Array) error {
+					s.input.prepare(gids, col, nil)
+					return f.accs[j].update(&s.input)
 				}
-				if err := s.feedDistinct(j, pendG, pendK); err != nil {
+				if err := fset.mergePart(s.mem, l.dsets[j], p, gidMap, s.spec.funcs[j].Args[0].Type(), feed); err != nil {
 					return err
 				}
-				pendG, pendK = pendG[:0], pendK[:0]
+				if err := s.charge(f, &s.finalCharged); err != nil {
+					return err
+				}
 			}
 		}
 		if err := s.charge(f, &s.finalCharged); err != nil {
@@ -595,18 +552,6 @@ func (s *aggSink) merge(ctx context.Context, p int) error {
 	}
 	f.resize()
 	return s.charge(f, &s.finalCharged)
-}
-
-// feedDistinct updates DISTINCT aggregate j of the final state with
-// values seen for the first time (encoded, one column).
-func (s *aggSink) feedDistinct(j int, gids []int32, ks [][]byte) error {
-	if len(gids) == 0 {
-		return nil
-	}
-	col := keys.Decode(s.mem, []arrow.DataType{s.spec.funcs[j].Args[0].Type()}, ks)[0]
-	defer col.Release()
-	s.input.prepare(gids, col, nil)
-	return s.final.accs[j].update(&s.input)
 }
 
 func (o *aggOp) emit() (*vec.Batch, error) {
