@@ -8,6 +8,7 @@ require (
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/dolthub/go-mysql-server v0.20.0
 	github.com/duckdb/duckdb-go/v2 v2.10505.0
+	github.com/parquet-go/parquet-go v0.32.0
 	github.com/shopspring/decimal v1.6.0
 	github.com/tarnsql/tarn v0.0.0-00010101000000-000000000000
 )
@@ -75,7 +76,6 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/parquet-go/bitpack v1.0.0 // indirect
 	github.com/parquet-go/jsonlite v1.0.0 // indirect
-	github.com/parquet-go/parquet-go v0.32.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.29 // indirect
 	github.com/pingcap/go-tpc v1.0.9 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
