@@ -35,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,7 +203,38 @@ func (e *Engine) NewSession(user string) *Session {
 
 // DefaultMemoryLimit is 60% of physical memory, or of the cgroup memory
 // limit when that is lower.
-func DefaultMemoryLimit() int64 {
+func DefaultMemoryLimit() int64 { return physicalMemory() / 10 * 6 }
+
+// GC settings a tarn process uses (TuneGC): collect when the heap has
+// grown by GCPercent over the live heap, and at the latest near
+// GCMemoryShare of physical memory.
+const (
+	GCPercent     = 400
+	GCMemoryShare = 0.8
+)
+
+// TuneGC sets the Go garbage collector for a query-engine process: query
+// operators allocate and drop Arrow buffers at a high rate, and with Go's
+// default GOGC=100 the collector's assists and pauses land on every
+// query, short ones included (on 2 cores they were the tail of short
+// queries' latency under load: docs/BENCHMARKS.md, WLM). A larger GOGC
+// makes cycles rare; a soft memory limit (debug.SetMemoryLimit) makes the
+// collector work harder before the heap approaches physical memory. The
+// environment wins: GOGC or GOMEMLIMIT, when set, are left alone. It
+// changes process-wide settings, so the tarn binary and benchmarks call
+// it; a program embedding the engine decides for itself.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(float64(physicalMemory()) * GCMemoryShare))
+	}
+}
+
+// physicalMemory is the machine's memory, or the cgroup memory limit when
+// that is lower (4 GiB when neither can be read).
+func physicalMemory() int64 {
 	total := int64(0)
 	if f, err := os.Open("/proc/meminfo"); err == nil {
 		sc := bufio.NewScanner(f)
@@ -233,7 +265,7 @@ func DefaultMemoryLimit() int64 {
 	if total <= 0 {
 		total = 4 << 30
 	}
-	return total / 10 * 6
+	return total
 }
 
 // ParseBytes parses a byte size: plain bytes, or a number with a unit

@@ -37,6 +37,7 @@ from standard input when it is not a terminal).
 `
 
 func main() {
+	engine.TuneGC()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

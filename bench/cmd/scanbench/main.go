@@ -34,6 +34,7 @@ import (
 	"github.com/tarnsql/tarn/bench"
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/connectors/storage/s3"
+	"github.com/tarnsql/tarn/engine"
 )
 
 type scanQuery struct {
@@ -52,6 +53,7 @@ var queries = []scanQuery{
 }
 
 func main() {
+	engine.TuneGC() // measure tarn with the GC settings the tarn binary uses
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "scanbench:", err)
 		os.Exit(1)

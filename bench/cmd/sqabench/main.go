@@ -38,6 +38,7 @@ type mode struct {
 }
 
 func main() {
+	engine.TuneGC() // measure tarn with the GC settings the tarn binary uses
 	sf := flag.Float64("sf", 1, "TPC-H scale factor")
 	dataDir := flag.String("data", bench.DataDir(), "TPC-H data cache")
 	long := flag.Int("long", 8, "concurrent long scans")

@@ -25,9 +25,11 @@ import (
 	"time"
 
 	"github.com/tarnsql/tarn/bench"
+	"github.com/tarnsql/tarn/engine"
 )
 
 func main() {
+	engine.TuneGC() // measure tarn with the GC settings the tarn binary uses
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "tpchbench:", err)
 		os.Exit(1)
