@@ -57,7 +57,8 @@ type history struct {
 	limit int
 
 	mu      sync.Mutex
-	entries []HistoryEntry // oldest first
+	entries []HistoryEntry // a ring of at most limit entries; the oldest at head
+	head    int
 	pending []HistoryEntry
 	kick    chan struct{}
 	done    chan struct{}
@@ -97,10 +98,13 @@ func openHistory(db *bolt.DB, limit int) (*history, error) {
 
 func (h *history) add(e HistoryEntry) {
 	h.mu.Lock()
-	h.entries = append(h.entries, e)
-	if over := len(h.entries) - h.limit; over > 0 {
-		// Drop the oldest; copy so the backing array does not grow forever.
-		h.entries = append([]HistoryEntry(nil), h.entries[over:]...)
+	switch {
+	case h.limit <= 0:
+	case len(h.entries) < h.limit:
+		h.entries = append(h.entries, e)
+	default: // full: the newest replaces the oldest
+		h.entries[h.head] = e
+		h.head = (h.head + 1) % len(h.entries)
 	}
 	if !h.closed {
 		h.pending = append(h.pending, e)
@@ -117,7 +121,9 @@ func (h *history) add(e HistoryEntry) {
 func (h *history) snapshot() []HistoryEntry {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]HistoryEntry(nil), h.entries...)
+	out := make([]HistoryEntry, 0, len(h.entries))
+	out = append(out, h.entries[h.head:]...)
+	return append(out, h.entries[:h.head]...)
 }
 
 func (h *history) writer() {
