@@ -29,7 +29,7 @@ import (
 // Anything else (an expression, a join or sort key, an aggregate
 // argument, a window, the query output...) keeps the column plain, so no
 // other operator ever sees a dictionary array. The matcher here must
-// accept no more than exec/eval's dictPredForm.
+// accept no more than expr.DictPredicate.
 
 // markDictColumns sets Scan.DictOK throughout the plan rooted at root.
 func markDictColumns(root plan.Node) {
@@ -145,7 +145,7 @@ func dictFilterAllows(pred expr.Expr, col int) bool {
 			continue
 		}
 		one := -1
-		if !dictPredForm(c, &one) || one != col {
+		if !expr.DictPredicate(c, &one) || one != col {
 			return false
 		}
 	}
@@ -168,70 +168,4 @@ func dictRefs(e expr.Expr, col int) bool {
 	m[col] = true
 	dictUse(e, m)
 	return !m[col]
-}
-
-// dictPredForm matches the predicates exec/eval evaluates per dictionary
-// entry (see exec/eval/dict.go, which accepts the same forms).
-func dictPredForm(e expr.Expr, col *int) bool {
-	sameCol := func(x expr.Expr) bool {
-		c, ok := x.(*expr.ColumnRef)
-		if !ok || c.T == nil || c.T.ID() != arrow.STRING || c.Index < 0 {
-			return false
-		}
-		if *col >= 0 && *col != c.Index {
-			return false
-		}
-		*col = c.Index
-		return true
-	}
-	isConst := func(x expr.Expr) bool {
-		switch x.(type) {
-		case *expr.Literal, *expr.Param:
-			return x.Type().ID() == arrow.STRING || x.Type().ID() == arrow.NULL
-		}
-		return false
-	}
-	switch e := e.(type) {
-	case *expr.InList:
-		if e.E == nil || !sameCol(e.E) {
-			return false
-		}
-		for _, x := range e.List {
-			if !isConst(x) {
-				return false
-			}
-		}
-		return true
-	case *expr.Call:
-		switch e.Fn {
-		case "=", "<>", "<", "<=", ">", ">=", "<=>":
-			if len(e.Args) != 2 {
-				return false
-			}
-			return sameCol(e.Args[0]) && isConst(e.Args[1]) || isConst(e.Args[0]) && sameCol(e.Args[1])
-		case "like", "not_like":
-			if len(e.Args) < 2 || len(e.Args) > 3 || !sameCol(e.Args[0]) {
-				return false
-			}
-			for _, x := range e.Args[1:] {
-				if !isConst(x) {
-					return false
-				}
-			}
-			return true
-		case "is_null", "is_not_null":
-			return len(e.Args) == 1 && sameCol(e.Args[0])
-		case "and", "or", "not":
-			if len(e.Args) == 0 || e.Fn == "not" && len(e.Args) != 1 {
-				return false
-			}
-			for _, x := range e.Args {
-				if !dictPredForm(x, col) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return false
 }

@@ -72,33 +72,10 @@ func rewriteHiddenColumnQuotes(sql string) string {
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-', c == '#':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			j := strings.Index(sql[i+2:], "*/")
-			if j < 0 {
-				i = len(sql)
-			} else {
-				i += j + 4
-			}
+		case isCommentStart(sql, i):
+			i = skipComment(sql, i)
 		case c == '\'' || c == '"' || c == '`':
-			j := i + 1
-			for j < len(sql) {
-				if sql[j] == '\\' && c != '`' {
-					j += 2
-					continue
-				}
-				if sql[j] == c {
-					if j+1 < len(sql) && sql[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
+			j := quoteEnd(sql, i)
 			end := min(j+1, len(sql))
 			if c == '"' && j < len(sql) && isHiddenColumnName(sql[i+1:j]) {
 				if buf == nil {

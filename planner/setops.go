@@ -38,34 +38,10 @@ func lexSQL(sql string) []sqlTok {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-', c == '#':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			j := strings.Index(sql[i+2:], "*/")
-			if j < 0 {
-				i = len(sql)
-			} else {
-				i += j + 4
-			}
+		case isCommentStart(sql, i):
+			i = skipComment(sql, i)
 		case c == '\'' || c == '"' || c == '`':
-			j := i + 1
-			for j < len(sql) {
-				if sql[j] == '\\' && c != '`' {
-					j += 2
-					continue
-				}
-				if sql[j] == c {
-					if j+1 < len(sql) && sql[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			j = min(j+1, len(sql))
+			j := min(quoteEnd(sql, i)+1, len(sql))
 			out = append(out, sqlTok{text: sql[i:j], upper: sql[i:j], depth: depth})
 			i = j
 		case c == '(':
@@ -331,4 +307,56 @@ func rewriteFullJoins(sql string) (string, bool) {
 		out = append(out, t)
 	}
 	return joinToks(out), true
+}
+
+// isCommentStart reports whether a comment (-- … , # … , /* … */) starts
+// at sql[i].
+func isCommentStart(sql string, i int) bool {
+	switch sql[i] {
+	case '#':
+		return true
+	case '-':
+		return i+1 < len(sql) && sql[i+1] == '-'
+	case '/':
+		return i+1 < len(sql) && sql[i+1] == '*'
+	}
+	return false
+}
+
+// skipComment returns the offset just past the comment starting at i.
+func skipComment(sql string, i int) int {
+	if sql[i] == '/' {
+		j := strings.Index(sql[i+2:], "*/")
+		if j < 0 {
+			return len(sql)
+		}
+		return i + j + 4
+	}
+	for i < len(sql) && sql[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// quoteEnd returns the offset of the quote that closes the quoted token
+// starting at sql[i] (', " or `; doubled quotes and, outside backticks,
+// backslash escapes stay inside), or len(sql) when it is unterminated.
+func quoteEnd(sql string, i int) int {
+	c := sql[i]
+	j := i + 1
+	for j < len(sql) {
+		if sql[j] == '\\' && c != '`' {
+			j += 2
+			continue
+		}
+		if sql[j] == c {
+			if j+1 < len(sql) && sql[j+1] == c {
+				j += 2
+				continue
+			}
+			return j
+		}
+		j++
+	}
+	return len(sql)
 }

@@ -32,77 +32,13 @@ import (
 // the forms above over one VARCHAR column.
 func dictPredColumn(e expr.Expr) (int, bool) {
 	col := -1
-	if !dictPredForm(e, &col) {
+	if !expr.DictPredicate(e, &col) {
 		return 0, false
 	}
 	return col, col >= 0
 }
 
-func dictPredForm(e expr.Expr, col *int) bool {
-	sameCol := func(x expr.Expr) bool {
-		c, ok := x.(*expr.ColumnRef)
-		if !ok || c.T == nil || c.T.ID() != arrow.STRING || c.Index < 0 {
-			return false
-		}
-		if *col >= 0 && *col != c.Index {
-			return false
-		}
-		*col = c.Index
-		return true
-	}
-	isConst := func(x expr.Expr) bool {
-		switch x.(type) {
-		case *expr.Literal, *expr.Param:
-			return x.Type().ID() == arrow.STRING || x.Type().ID() == arrow.NULL
-		}
-		return false
-	}
-	switch e := e.(type) {
-	case *expr.InList:
-		if e.E == nil || !sameCol(e.E) {
-			return false
-		}
-		for _, x := range e.List {
-			if !isConst(x) {
-				return false
-			}
-		}
-		return true
-	case *expr.Call:
-		switch e.Fn {
-		case "=", "<>", "<", "<=", ">", ">=", "<=>":
-			if len(e.Args) != 2 {
-				return false
-			}
-			return sameCol(e.Args[0]) && isConst(e.Args[1]) || isConst(e.Args[0]) && sameCol(e.Args[1])
-		case "like", "not_like":
-			if len(e.Args) < 2 || len(e.Args) > 3 || !sameCol(e.Args[0]) {
-				return false
-			}
-			for _, x := range e.Args[1:] {
-				if !isConst(x) {
-					return false
-				}
-			}
-			return true
-		case "is_null", "is_not_null":
-			return len(e.Args) == 1 && sameCol(e.Args[0])
-		case "and", "or", "not":
-			if len(e.Args) == 0 || e.Fn == "not" && len(e.Args) != 1 {
-				return false
-			}
-			for _, x := range e.Args {
-				if !dictPredForm(x, col) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// refTo0 rewrites the column references of a dictPredForm expression to
+// refTo0 rewrites the column references of a expr.DictPredicate expression to
 // column 0 (the dictionary values batch).
 func refTo0(e expr.Expr) expr.Expr {
 	switch e := e.(type) {
@@ -125,7 +61,7 @@ func refTo0(e expr.Expr) expr.Expr {
 	return e
 }
 
-// compileDictPred compiles a dictPredForm predicate over column col.
+// compileDictPred compiles an expr.DictPredicate predicate over column col.
 func (c *compiler) compileDictPred(e expr.Expr, col int) (node, error) {
 	c.noDict = true
 	defer func() { c.noDict = false }()
