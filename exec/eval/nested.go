@@ -574,7 +574,6 @@ func containsResult(found, sawNull bool) uint8 {
 }
 
 func containsFixed[T vec.Fixed](in *nestedIn, offs []int32, child arrow.Array, xr *rop, res []uint8) {
-	cv := vec.Values[T](child)
 	var probe []T
 	var c T
 	if xr.c == nil {
@@ -582,34 +581,10 @@ func containsFixed[T vec.Fixed](in *nestedIn, offs []int32, child arrow.Array, x
 	} else {
 		c = constAs[T](xr.c.v)
 	}
-	childNulls := child.NullN() > 0
-	for j := range res {
-		p := in.phys(j)
-		if !in.isValid(p) || !xr.valid(j) {
-			res[j] = 2
-			continue
-		}
-		x := c
-		if probe != nil {
-			x = probe[xr.phys(j)]
-		}
-		found, sawNull := false, false
-		for e := offs[p]; e < offs[p+1]; e++ {
-			if childNulls && child.IsNull(int(e)) {
-				sawNull = true
-				continue
-			}
-			if cv[e] == x {
-				found = true
-				break
-			}
-		}
-		res[j] = containsResult(found, sawNull)
-	}
+	containsScan(in, offs, child, vec.Values[T](child), probe, c, xr, res)
 }
 
 func containsD128(in *nestedIn, offs []int32, child arrow.Array, xr *rop, res []uint8) {
-	cv := vec.Values16(child)
 	var probe []vec.Bytes16
 	var c vec.Bytes16
 	if xr.c == nil {
@@ -617,6 +592,12 @@ func containsD128(in *nestedIn, offs []int32, child arrow.Array, xr *rop, res []
 	} else {
 		c = numTo16(constNum(xr.c.v))
 	}
+	containsScan(in, offs, child, vec.Values16(child), probe, c, xr, res)
+}
+
+// containsScan is contains over element values cv: the probe is
+// probe[row] (a column) or c (a constant, when probe is nil).
+func containsScan[T comparable](in *nestedIn, offs []int32, child arrow.Array, cv, probe []T, c T, xr *rop, res []uint8) {
 	childNulls := child.NullN() > 0
 	for j := range res {
 		p := in.phys(j)
