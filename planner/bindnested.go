@@ -85,7 +85,6 @@ func resolveStructField(sc *scope, cn *sqlparser.ColName, clause string) (expr.E
 	var fieldErr error
 	for s := sc; s != nil; s = s.parent {
 		var hits []expr.Expr
-		var hitIDs []int
 		for _, r := range readings {
 			var col *scopeCol
 			for i := range s.cols {
@@ -126,7 +125,6 @@ func resolveStructField(sc *scope, cn *sqlparser.ColName, clause string) (expr.E
 			}
 			if ok {
 				hits = append(hits, e)
-				hitIDs = append(hitIDs, col.col.ID)
 			}
 		}
 		if len(hits) > 1 && hits[0].String() != hits[1].String() {

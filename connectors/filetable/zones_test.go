@@ -54,7 +54,6 @@ func computeZones(t *testing.T, ct *catalog.Table) *catalog.ZoneMaps {
 	zm := &catalog.ZoneMaps{Columns: []string{"id", "name", "v"}}
 	type acc struct {
 		rows  int64
-		cols  [3]catalog.ColumnZone
 		lo    [3]any
 		hi    [3]any
 		nulls [3]int64
