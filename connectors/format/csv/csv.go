@@ -25,6 +25,7 @@ import (
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/connectors/compress"
+	"github.com/tarnsql/tarn/connectors/format/internal/textcol"
 )
 
 // SplitSize is the byte size above which files are split.
@@ -99,18 +100,7 @@ func (*Format) ByteRanges(file connectors.FileInfo, opts map[string]string) bool
 // Splits cuts uncompressed files larger than SplitSize into byte
 // ranges; compressed files are one split each.
 func (*Format) Splits(ctx context.Context, fs connectors.FileSystem, file connectors.FileInfo, opts map[string]string) ([]connectors.Split, error) {
-	if file.Size <= SplitSize || !compress.Splittable(file.Path, opts) {
-		return []connectors.Split{{File: file, Rows: -1}}, nil
-	}
-	var out []connectors.Split
-	for off := int64(0); off < file.Size; off += SplitSize {
-		n := SplitSize
-		if off+n > file.Size {
-			n = file.Size - off
-		}
-		out = append(out, connectors.Split{File: file, Offset: off, Length: n, Rows: -1})
-	}
-	return out, nil
+	return textcol.Splits(file, opts, SplitSize), nil
 }
 
 // Open reads one split.

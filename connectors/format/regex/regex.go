@@ -107,14 +107,7 @@ func (*Format) ByteRanges(file connectors.FileInfo, opts map[string]string) bool
 
 // Splits cuts uncompressed files larger than SplitSize into byte ranges.
 func (*Format) Splits(ctx context.Context, fs connectors.FileSystem, file connectors.FileInfo, opts map[string]string) ([]connectors.Split, error) {
-	if file.Size <= SplitSize || !compress.Splittable(file.Path, opts) {
-		return []connectors.Split{{File: file, Rows: -1}}, nil
-	}
-	var out []connectors.Split
-	for off := int64(0); off < file.Size; off += SplitSize {
-		out = append(out, connectors.Split{File: file, Offset: off, Length: min(SplitSize, file.Size-off), Rows: -1})
-	}
-	return out, nil
+	return textcol.Splits(file, opts, SplitSize), nil
 }
 
 type column struct {
