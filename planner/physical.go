@@ -276,7 +276,13 @@ func (l *lowerer) lower(n logical.Node) (plan.Node, []int, error) {
 			}
 			w.Funcs = append(w.Funcs, pf)
 		}
-		cols := x.Cols()
+		// The window passes its input's columns through in the order the
+		// lowered input produces them (a join below may have swapped its
+		// sides), then its functions' columns.
+		cols := reorderCols(x.Input.Cols(), ids)
+		for _, f := range x.Funcs {
+			cols = append(cols, f.Col)
+		}
 		w.Base = plan.Base{Out: schemaOf(cols), Rows: rows}
 		return w, idsOf(cols), nil
 	case *logical.Unnest:

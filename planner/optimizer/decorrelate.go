@@ -2,7 +2,6 @@ package optimizer
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/planner/expr"
@@ -17,10 +16,16 @@ import (
 //   - Correlated predicates of the subquery are pulled up into the join
 //     condition (equalities become hash keys, the rest the residual).
 //   - Scalar subqueries: uncorrelated → a join with the single-row
-//     subquery; correlated aggregates → the aggregate grouped by the
-//     correlation keys, left-joined (COUNT becomes COALESCE(count, 0)).
+//     subquery; correlated by equalities only → the subquery grouped by
+//     the correlation keys, left-joined (lookups through single_value,
+//     COUNT becomes COALESCE(count, 0)); any other correlation → per
+//     outer row (see decorrelatePerRow in decorrelate_rows.go).
 func Decorrelate(c *Ctx, n logical.Node) (logical.Node, bool, error) {
 	changed := false
+	n, err := pushBelowApplies(c, n)
+	if err != nil {
+		return nil, false, err
+	}
 	out, err := transformUp(n, func(n logical.Node) (logical.Node, error) {
 		ap, ok := n.(*logical.Apply)
 		if !ok {
@@ -163,7 +168,24 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 		// when the subquery is empty).
 		return &logical.Join{Type: plan.Inner, Left: ap.Input, Right: singleValue(top, top.Out[0], ap.Out, nil, nil)}, nil
 	}
-	// Correlated: Project* over Aggregate(no keys) over correlated input.
+	if n, ok := scalarByKeys(c, ap, outer); ok {
+		return n, nil
+	}
+	return decorrelatePerRow(c, ap, outer)
+}
+
+// scalarByKeys is the fast path for a scalar subquery correlated by
+// equalities only (inner expression = outer expression): the subquery is
+// grouped by its correlation keys and left-joined on them, so every outer
+// row meets at most one group. Two shapes qualify: a lookup (grouped with
+// single_value, which fails when a key has more than one row) and
+// Project* over an aggregate without GROUP BY (grouped by the keys; COUNT
+// becomes COALESCE(count, 0)). ok is false for any other subquery.
+func scalarByKeys(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.Node, bool) {
+	top := ap.Sub.(*logical.Project)
+	renamed := *top
+	renamed.Out = []logical.Col{{ID: ap.Out.ID, Name: ap.Out.Name, T: ap.Out.T}}
+	// Project* over Aggregate(no keys) over correlated input.
 	var projs []*logical.Project
 	var cur logical.Node = &renamed
 	for {
@@ -181,32 +203,36 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 		// see more than one row, and left-join it on the keys.
 		sub, preds, err := pullUp(top, outer)
 		if err != nil {
-			return nil, err
+			return nil, false
 		}
-		if keys, keyCols, conds, ok := correlationKeys(c, preds, outer); ok {
-			right := singleValue(sub, top.Out[0], ap.Out, keys, keyCols)
-			return keepCols(ap, &logical.Join{Type: plan.Left, Left: ap.Input, Right: right, Conds: conds}), nil
+		keys, keyCols, conds, ok := correlationKeys(c, preds, outer)
+		if !ok {
+			return nil, false
 		}
-		// Non-equality correlation: left-join on the predicates; exact
-		// when the subquery yields at most one row per outer row (more is
-		// not detected on this path).
-		sub, preds, err = pullUp(&renamed, outer)
-		if err != nil {
-			return nil, err
-		}
-		return keepCols(ap, &logical.Join{Type: plan.Left, Left: ap.Input, Right: sub, Conds: preds}), nil
+		right := singleValue(sub, top.Out[0], ap.Out, keys, keyCols)
+		return keepCols(ap, &logical.Join{Type: plan.Left, Left: ap.Input, Right: right, Conds: conds}), true
 	}
 	in, preds, err := pullUp(agg.Input, outer)
 	if err != nil {
-		return nil, err
+		return nil, false
 	}
 	keys, keyCols, joinConds, ok := correlationKeys(c, preds, outer)
 	if !ok {
-		var texts []string
-		for _, p := range preds {
-			texts = append(texts, p.String())
+		return nil, false
+	}
+	for _, a := range agg.Aggs {
+		for _, e := range a.Args {
+			if intersects(logical.Refs(e), outer) {
+				return nil, false // an aggregate over an outer column
+			}
 		}
-		return nil, errCorrelated("only equality correlation between inner and outer columns is supported in scalar subqueries: " + strings.Join(texts, " AND "))
+	}
+	for _, p := range projs {
+		for _, e := range p.Exprs {
+			if intersects(logical.Refs(e), outer) {
+				return nil, false // the select list reads an outer column
+			}
+		}
 	}
 	newAgg := &logical.Aggregate{Input: in, Aggs: agg.Aggs, Keys: keys, KeyCols: keyCols}
 	var node logical.Node = &logical.Join{Type: plan.Left, Left: ap.Input, Right: newAgg, Conds: joinConds}
@@ -226,15 +252,7 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 		})
 	}
 	for i := len(projs) - 1; i >= 0; i-- {
-		// pass everything through except columns the projection redefines
-		redefined := logical.IDs(projs[i].Out)
-		p := &logical.Project{Input: node}
-		for _, col := range node.Cols() {
-			if !redefined[col.ID] {
-				p.Exprs = append(p.Exprs, col.Ref())
-				p.Out = append(p.Out, col)
-			}
-		}
+		p := passThroughExcept(node, projs[i].Out)
 		for k, e := range projs[i].Exprs {
 			if i == len(projs)-1 { // the projection reading the aggregate
 				e = fixCount(e)
@@ -245,7 +263,21 @@ func decorrelateScalar(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.N
 		node = p
 	}
 	// Keep exactly the Apply's schema.
-	return keepCols(ap, node), nil
+	return keepCols(ap, node), true
+}
+
+// passThroughExcept starts a projection over n passing through every
+// column of n except those redefined (by ID) in redefined.
+func passThroughExcept(n logical.Node, redefined []logical.Col) *logical.Project {
+	ids := logical.IDs(redefined)
+	p := &logical.Project{Input: n}
+	for _, col := range n.Cols() {
+		if !ids[col.ID] {
+			p.Exprs = append(p.Exprs, col.Ref())
+			p.Out = append(p.Out, col)
+		}
+	}
+	return p
 }
 
 // pullUp removes predicates that reference outer columns from the
