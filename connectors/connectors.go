@@ -199,6 +199,30 @@ type Table interface {
 	Estimate(ctx context.Context) (rows, bytes int64)
 }
 
+// RemoteFS is an optional interface of a FileSystem whose reads wait on
+// the network (object stores, HDFS). Tables over it report ReadAhead.
+type RemoteFS interface {
+	FileSystem
+	Remote() bool
+}
+
+// IsRemote reports whether fs's reads wait on the network.
+func IsRemote(fs FileSystem) bool {
+	r, ok := fs.(RemoteFS)
+	return ok && r.Remote()
+}
+
+// ReadAheadTable is an optional interface of a Table whose splits are
+// worth opening before they are read: the scan opens its next split
+// while it still reads the current one, and formats start a remote
+// split's first reads in Open (the Parquet reader fetches its first row
+// group), so waiting on storage overlaps decoding. Scans with a LIMIT do
+// not read ahead (they may never need the next split).
+type ReadAheadTable interface {
+	Table
+	ReadAhead() bool
+}
+
 // SchemaOf returns schema, or a copy whose fields take the types of the
 // dictionary-encoded arrays among cols: a format emits dictionaries only
 // for the columns a scan accepts them for (ScanRequest.DictOK), so a

@@ -51,6 +51,11 @@ type scanOp struct {
 	filter eval.Predicate
 	cur    connectors.BatchReader
 	sel    []int32
+	// ahead is the next split, opened while cur is read when the table
+	// reads ahead (connectors.ReadAheadTable): its first reads overlap
+	// the decoding of cur.
+	ahead     connectors.BatchReader
+	readAhead bool
 }
 
 func (s *scanOp) Open(ctx context.Context) error {
@@ -59,7 +64,19 @@ func (s *scanOp) Open(ctx context.Context) error {
 		// (see connectors.ScanStats); the scan counts finished splits.
 		s.g.splits, s.g.err = s.n.Table.Splits(ctx, s.req)
 	})
+	if ra, ok := s.n.Table.(connectors.ReadAheadTable); ok && s.n.Limit <= 0 {
+		s.readAhead = ra.ReadAhead()
+	}
 	return s.g.err
+}
+
+// openNext opens the next unclaimed split (nil when none is left).
+func (s *scanOp) openNext(ctx context.Context) (connectors.BatchReader, error) {
+	i := s.g.next.Add(1) - 1
+	if int(i) >= len(s.g.splits) {
+		return nil, nil
+	}
+	return s.n.Table.Open(ctx, s.g.splits[i], s.req)
 }
 
 func (s *scanOp) Next(ctx context.Context) (*vec.Batch, error) {
@@ -74,15 +91,21 @@ func (s *scanOp) Next(ctx context.Context) (*vec.Batch, error) {
 			return nil, nil
 		}
 		if s.cur == nil {
-			i := s.g.next.Add(1) - 1
-			if int(i) >= len(s.g.splits) {
-				return nil, nil
-			}
-			r, err := s.n.Table.Open(ctx, s.g.splits[i], s.req)
-			if err != nil {
-				return nil, err
+			r := s.ahead
+			s.ahead = nil
+			if r == nil {
+				var err error
+				if r, err = s.openNext(ctx); err != nil || r == nil {
+					return nil, err
+				}
 			}
 			s.cur = r
+			if s.readAhead {
+				var err error
+				if s.ahead, err = s.openNext(ctx); err != nil {
+					return nil, err
+				}
+			}
 		}
 		rec, err := s.cur.Next(ctx)
 		if errors.Is(err, io.EOF) || (err == nil && rec == nil) {
@@ -124,10 +147,14 @@ func (s *scanOp) Next(ctx context.Context) (*vec.Batch, error) {
 }
 
 func (s *scanOp) Close() error {
-	if s.cur != nil {
-		err := s.cur.Close()
-		s.cur = nil
-		return err
+	var err error
+	for _, r := range []*connectors.BatchReader{&s.cur, &s.ahead} {
+		if *r != nil {
+			if cerr := (*r).Close(); err == nil {
+				err = cerr
+			}
+			*r = nil
+		}
 	}
-	return nil
+	return err
 }

@@ -45,7 +45,12 @@ type Table struct {
 	ext *arrow.Schema
 }
 
-var _ connectors.Table = (*Table)(nil)
+var _ connectors.ReadAheadTable = (*Table)(nil)
+
+// ReadAhead reports whether the table's files are remote (object
+// stores, HDFS): scans then open the next split early
+// (connectors.ReadAheadTable).
+func (t *Table) ReadAhead() bool { return connectors.IsRemote(t.fs) }
 
 // New builds a table from a catalog entry.
 func New(ct *catalog.Table) (connectors.Table, error) {

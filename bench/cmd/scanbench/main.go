@@ -64,6 +64,7 @@ type timing struct {
 	median time.Duration // wall time
 	cpu    time.Duration // median process CPU time (user+system) of a run
 	bytes  int64         // bytes scanned (tarn)
+	srvCPU time.Duration // median CPU time of the storage server (MinIO) per run
 	err    error
 }
 
@@ -155,24 +156,27 @@ func run() error {
 	type engineRun struct {
 		name string
 		f    func(string) (int64, error)
+		// server, when set, is the CPU time the storage server (MinIO)
+		// has used so far; each run's share is recorded with the run.
+		server func() time.Duration
 	}
 	var engs []engineRun
 	if useEngine["tarn"] && useStorage["local"] {
-		engs = append(engs, engineRun{"tarn", tarnRunner(ctx, tarn)})
+		engs = append(engs, engineRun{name: "tarn", f: tarnRunner(ctx, tarn)})
 	}
 	if useEngine["duckdb"] {
-		engs = append(engs, engineRun{"duckdb", func(q string) (int64, error) {
+		engs = append(engs, engineRun{name: "duckdb", f: func(q string) (int64, error) {
 			_, err := duck.Drain(ctx, q)
 			return 0, err
 		}})
 	}
 	if useStorage["s3"] {
-		remote, stop, err := openS3(ctx, li, tdir, *threads)
+		remote, pid, stop, err := openS3(ctx, li, tdir, *threads)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		engs = append(engs, engineRun{"tarn-s3", tarnRunner(ctx, remote)})
+		engs = append(engs, engineRun{name: "tarn-s3", f: tarnRunner(ctx, remote), server: func() time.Duration { return procCPU(pid) }})
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -190,7 +194,7 @@ func run() error {
 	samples := map[string][]samples{}
 	for r := 0; r < *rounds; r++ {
 		for _, e := range engs {
-			samples[e.name] = timeAll(qs, *runs, fmt.Sprintf("%d/%d %s", r+1, *rounds, e.name), e.f, samples[e.name])
+			samples[e.name] = timeAll(qs, *runs, fmt.Sprintf("%d/%d %s", r+1, *rounds, e.name), e.f, e.server, samples[e.name])
 		}
 	}
 	res := map[string][]timing{}
@@ -215,23 +219,24 @@ func set(s string) map[string]bool {
 }
 
 // openS3 starts MinIO, uploads lineitem once and opens a tarn engine
-// over the copy; stop stops both.
-func openS3(ctx context.Context, li catalog.Table, tdir string, threads int) (*bench.Tarn, func(), error) {
+// over the copy; it returns the engine, MinIO's process id and a stop
+// function that stops both.
+func openS3(ctx context.Context, li catalog.Table, tdir string, threads int) (*bench.Tarn, int, func(), error) {
 	fmt.Fprintln(os.Stderr, "starting MinIO")
 	srv, err := bench.StartMinIO()
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	const bucket = "scanbench"
 	if err := srv.MakeBucket(bucket); err != nil {
 		srv.Stop()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	t0 := time.Now()
 	n, err := srv.UploadDir(bucket, "lineitem", li.Location)
 	if err != nil {
 		srv.Stop()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	fmt.Fprintf(os.Stderr, "uploaded %.1f MiB in %s\n", float64(n)/(1<<20), time.Since(t0).Round(time.Millisecond))
 	s3.SetBucket(bucket, srv.S3Config())
@@ -241,9 +246,9 @@ func openS3(ctx context.Context, li catalog.Table, tdir string, threads int) (*b
 	if err != nil {
 		s3.ResetRegistry()
 		srv.Stop()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	return tarn, func() {
+	return tarn, srv.Pid(), func() {
 		tarn.Close()
 		s3.ResetRegistry()
 		srv.Stop()
@@ -286,13 +291,14 @@ func compare(ctx context.Context, tarn *bench.Tarn, duck *bench.DuckDB, q string
 // samples are one engine's runs of one query.
 type samples struct {
 	walls, cpus []time.Duration
+	srvCPUs     []time.Duration // the storage server's CPU time per run
 	bytes       int64
 	err         error
 }
 
 // timeAll runs every query once to warm up, then runs times, appending
 // to prev (the earlier rounds).
-func timeAll(qs []scanQuery, runs int, label string, f func(string) (int64, error), prev []samples) []samples {
+func timeAll(qs []scanQuery, runs int, label string, f func(string) (int64, error), server func() time.Duration, prev []samples) []samples {
 	out := prev
 	if out == nil {
 		out = make([]samples, len(qs))
@@ -307,10 +313,17 @@ func timeAll(qs []scanQuery, runs int, label string, f func(string) (int64, erro
 			continue
 		}
 		for range runs {
+			var s0 time.Duration
+			if server != nil {
+				s0 = server()
+			}
 			c0, start := cpuTime(), time.Now()
 			b, err := f(q.sql)
 			sm.walls = append(sm.walls, time.Since(start))
 			sm.cpus = append(sm.cpus, cpuTime()-c0)
+			if server != nil {
+				sm.srvCPUs = append(sm.srvCPUs, server()-s0)
+			}
 			if err != nil {
 				sm.err = err
 				break
@@ -331,14 +344,18 @@ func medians(ss []samples) []timing {
 			slices.Sort(sm.cpus)
 			out[i].median, out[i].cpu = sm.walls[len(sm.walls)/2], sm.cpus[len(sm.cpus)/2]
 		}
+		if len(sm.srvCPUs) > 0 {
+			slices.Sort(sm.srvCPUs)
+			out[i].srvCPU = sm.srvCPUs[len(sm.srvCPUs)/2]
+		}
 	}
 	return out
 }
 
 func printTable(qs []scanQuery, res map[string][]timing, checked bool, checkErr []error) {
 	tarn, duck, s3 := res["tarn"], res["duckdb"], res["tarn-s3"]
-	fmt.Println("| query | tarn (s) | DuckDB (s) | tarn/DuckDB | tarn CPU (s) | DuckDB CPU (s) | CPU ratio | tarn MB/s local | tarn on S3 (s) | MB/s S3 | S3/local | results |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Println("| query | tarn (s) | DuckDB (s) | tarn/DuckDB | tarn CPU (s) | DuckDB CPU (s) | CPU ratio | tarn MB/s local | tarn on S3 (s) | tarn CPU on S3 (s) | MinIO CPU (s) | MB/s S3 | S3/local | results |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var geo [3]struct {
 		sum float64
 		n   int
@@ -361,7 +378,7 @@ func printTable(qs []scanQuery, res map[string][]timing, checked bool, checkErr 
 	}
 	mbs := func(t timing) float64 { return float64(t.bytes) / 1e6 / t.median.Seconds() }
 	for i, q := range qs {
-		ratio, cpuRatio, local, remote, s3r := "–", "–", "–", "–", "–"
+		ratio, cpuRatio, local, remote, s3r, srvCPU := "–", "–", "–", "–", "–", "–"
 		if ok(tarn, i) && ok(duck, i) {
 			r := tarn[i].median.Seconds() / duck[i].median.Seconds()
 			ratio = fmt.Sprintf("%.2f", r)
@@ -377,6 +394,7 @@ func printTable(qs []scanQuery, res map[string][]timing, checked bool, checkErr 
 		}
 		if ok(s3, i) {
 			remote = fmt.Sprintf("%.0f", mbs(s3[i]))
+			srvCPU = fmt.Sprintf("%.3f", s3[i].srvCPU.Seconds())
 		}
 		if ok(tarn, i) && ok(s3, i) && tarn[i].bytes > 0 {
 			r := mbs(s3[i]) / mbs(tarn[i])
@@ -390,9 +408,9 @@ func printTable(qs []scanQuery, res map[string][]timing, checked bool, checkErr 
 				check = "DIFFER: " + oneLine(checkErr[i])
 			}
 		}
-		fmt.Printf("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", q.name,
+		fmt.Printf("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", q.name,
 			secs(tarn, i, false), secs(duck, i, false), ratio, secs(tarn, i, true), secs(duck, i, true), cpuRatio,
-			local, secs(s3, i, false), remote, s3r, check)
+			local, secs(s3, i, false), secs(s3, i, true), srvCPU, remote, s3r, check)
 	}
 	fmt.Println()
 	if g := geo[0]; g.n > 0 {
@@ -443,4 +461,23 @@ func countFiles(dir string) int {
 		}
 	}
 	return n
+}
+
+// procCPU is the CPU time (user+system) process pid has used, summed
+// over its threads from /proc (nanosecond resolution; 0 where /proc is
+// missing).
+func procCPU(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err == nil {
+			total += time.Duration(ns)
+		}
+	}
+	return total
 }

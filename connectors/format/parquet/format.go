@@ -44,6 +44,7 @@ type fileMeta struct {
 	pf     *pq.File
 	schema *fileSchema
 	size   int64
+	idx    indexCache // page indexes and bloom filters read so far (indexcache.go)
 }
 
 // numRows is the file's row count.
@@ -174,7 +175,9 @@ func (f *Format) footer(ctx context.Context, fs connectors.FileSystem, file conn
 		// The listing was stale; key by what we read.
 		key.size = m.size
 	}
-	f.cache.put(key, m)
+	if !f.cache.put(key, m) {
+		m.idx.evicted = true // never cached: nothing would return its index bytes to the budget
+	}
 	return m, nil
 }
 
@@ -327,21 +330,30 @@ func (c *footerCache) get(k footerKey) *fileMeta {
 	return nil
 }
 
-func (c *footerCache) put(k footerKey, m *fileMeta) {
+// put caches m under k; false when it is not cached (unknown
+// modification time).
+func (c *footerCache) put(k footerKey, m *fileMeta) bool {
 	if k.mod == (time.Time{}).UnixNano() {
-		return
+		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
-		e.Value.(*footerEntry).m = m
+		fe := e.Value.(*footerEntry)
+		if fe.m != m {
+			fe.m.idx.release()
+			fe.m = m
+		}
 		c.ll.MoveToFront(e)
-		return
+		return true
 	}
 	c.items[k] = c.ll.PushFront(&footerEntry{key: k, m: m})
 	for c.ll.Len() > c.cap {
 		e := c.ll.Back()
 		c.ll.Remove(e)
-		delete(c.items, e.Value.(*footerEntry).key)
+		fe := e.Value.(*footerEntry)
+		delete(c.items, fe.key)
+		fe.m.idx.release()
 	}
+	return true
 }

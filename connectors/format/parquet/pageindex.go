@@ -33,18 +33,6 @@ type rowRange struct{ start, end int64 }
 
 const maxIndexBytes = 64 << 20
 
-// readIndexBytes reads a page index or bloom filter structure.
-func readIndexBytes(r io.ReaderAt, fileSize, off int64, n int64) ([]byte, bool) {
-	if off < 4 || n <= 0 || n > maxIndexBytes || off+n > fileSize-8 {
-		return nil, false
-	}
-	b := make([]byte, n)
-	if _, err := r.ReadAt(b, off); err != nil && err != io.EOF {
-		return nil, false
-	}
-	return b, true
-}
-
 func decodeIndex(b []byte, v any) bool {
 	if checkThrift(b) != nil {
 		return false
@@ -57,7 +45,7 @@ func decodeIndex(b []byte, v any) bool {
 func (m *fileMeta) offsetIndex(r io.ReaderAt, rg, leaf int) *format.OffsetIndex {
 	g := &m.pf.Metadata().RowGroups[rg]
 	cc := &g.Columns[leaf]
-	b, ok := readIndexBytes(r, m.size, cc.OffsetIndexOffset, int64(cc.OffsetIndexLength))
+	b, ok := m.readIndex(r, cc.OffsetIndexOffset, int64(cc.OffsetIndexLength))
 	if !ok {
 		return nil
 	}
@@ -77,7 +65,7 @@ func (m *fileMeta) offsetIndex(r io.ReaderAt, rg, leaf int) *format.OffsetIndex 
 // inconsistent with n pages).
 func (m *fileMeta) columnIndex(r io.ReaderAt, rg, leaf, n int) *format.ColumnIndex {
 	cc := &m.pf.Metadata().RowGroups[rg].Columns[leaf]
-	b, ok := readIndexBytes(r, m.size, cc.ColumnIndexOffset, int64(cc.ColumnIndexLength))
+	b, ok := m.readIndex(r, cc.ColumnIndexOffset, int64(cc.ColumnIndexLength))
 	if !ok {
 		return nil
 	}
@@ -237,7 +225,7 @@ func (m *fileMeta) bloomFilter(r io.ReaderAt, md *format.ColumnMetaData) bloom.S
 		n = min(n, int64(md.BloomFilterLength))
 	}
 	n = min(n, m.size-8-off)
-	head, ok := readIndexBytes(r, m.size, off, n)
+	head, ok := m.readIndex(r, off, n)
 	if !ok || checkThrift(head) != nil {
 		return nil
 	}
@@ -261,7 +249,7 @@ func (m *fileMeta) bloomFilter(r io.ReaderAt, md *format.ColumnMetaData) bloom.S
 	if h.NumBytes <= 0 || h.NumBytes%32 != 0 {
 		return nil
 	}
-	bits, ok := readIndexBytes(r, m.size, off+int64(rd.BytesRead()), int64(h.NumBytes))
+	bits, ok := m.readIndex(r, off+int64(rd.BytesRead()), int64(h.NumBytes))
 	if !ok {
 		return nil
 	}

@@ -72,10 +72,15 @@ func writePg(t testing.TB, n int, opts ...pq.WriterOption) []byte {
 // scanPg reads a file through PruneSplit and Open as a table would.
 func scanPg(t *testing.T, data []byte, req *connectors.ScanRequest) []string {
 	t.Helper()
-	ctx := context.Background()
 	fs := memfs.New()
 	fi := fs.Put("pg.parquet", data)
-	f := &Format{cache: newFooterCache(4)}
+	return scanPgWith(t, &Format{cache: newFooterCache(4)}, fs, fi, req)
+}
+
+// scanPgWith reads file fi of fs with format f (and its footer cache).
+func scanPgWith(t *testing.T, f *Format, fs connectors.FileSystem, fi connectors.FileInfo, req *connectors.ScanRequest) []string {
+	t.Helper()
+	ctx := context.Background()
 	splits, err := f.Splits(ctx, fs, fi, nil)
 	if err != nil {
 		t.Fatal(err)

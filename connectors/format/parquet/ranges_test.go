@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
@@ -21,6 +23,10 @@ type rangeFS struct {
 	*local.FS
 	calls, ranges, rangeBytes, readAtBytes atomic.Int64
 	fail                                   error
+	// block, when set, makes ReadRanges wait for its context to end
+	// and count the cancellations.
+	block     bool
+	cancelled atomic.Int64
 }
 
 type rangeFile struct {
@@ -45,6 +51,11 @@ func (f *rangeFile) ReadAt(p []byte, off int64) (int, error) {
 func (f *rangeFile) ReadRanges(ctx context.Context, rs []connectors.ByteRange) ([][]byte, error) {
 	f.fs.calls.Add(1)
 	f.fs.ranges.Add(int64(len(rs)))
+	if f.fs.block {
+		<-ctx.Done()
+		f.fs.cancelled.Add(1)
+		return nil, ctx.Err()
+	}
 	if f.fs.fail != nil {
 		return nil, f.fs.fail
 	}
@@ -172,6 +183,77 @@ func TestReadRangesHook(t *testing.T) {
 	if err == nil || !contains(err.Error(), "f.parquet: row group 0: reading 4 column chunks: unexpected EOF") {
 		t.Errorf("error: %v", err)
 	}
+}
+
+// TestReadAhead checks that on a file that reads ranges (an object
+// store) the reader fetches a row group before it is needed: Open starts
+// the first, and opening one starts the next; Close cancels a fetch in
+// flight and waits for it.
+func TestReadAhead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	writeFile(t, path, 1000, pq.MaxRowsPerRowGroup(128), pq.PageBufferSize(512))
+	ctx := context.Background()
+	open := func(fs connectors.FileSystem, mem memory.Allocator) connectors.BatchReader {
+		t.Helper()
+		fi, err := fs.Stat(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &connectors.ScanRequest{Schema: tableSchema, Columns: []int{0, 7}, BatchSize: 1000, Mem: mem}
+		r, err := (&Format{cache: newFooterCache(4)}).Open(ctx, fs, connectors.Split{File: fi}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	waitCalls := func(fs *rangeFS, n int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for fs.calls.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d ReadRanges calls, want %d: the fetch was not started ahead", fs.calls.Load(), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	t.Run("ahead", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		fs := &rangeFS{FS: local.New()}
+		r := open(fs, mem)
+		waitCalls(fs, 1) // row group 0, before any Next
+		rec, err := r.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.NumRows() != 128 {
+			t.Errorf("first batch has %d rows, want row group 0's 128", rec.NumRows())
+		}
+		rec.Release()
+		waitCalls(fs, 2) // row group 1, while row group 0 is consumed
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("close cancels", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		before := runtime.NumGoroutine()
+		fs := &rangeFS{FS: local.New(), block: true}
+		r := open(fs, mem)
+		waitCalls(fs, 1)
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if fs.cancelled.Load() != 1 {
+			t.Errorf("Close returned with the fetch still in flight")
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("%d goroutines after Close, %d before", n, before)
+		}
+	})
 }
 
 func openMeta(t *testing.T, path string) *pq.File {

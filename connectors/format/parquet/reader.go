@@ -58,6 +58,9 @@ func (f *Format) Open(ctx context.Context, fs connectors.FileSystem, split conne
 		file.Close()
 		return nil, err
 	}
+	if len(r.rowGroups) > 0 {
+		r.startFetch(ctx, r.rowGroups[0]) // object stores: the split's data is on its way before the first Next
+	}
 	return r, nil
 }
 
@@ -85,6 +88,7 @@ type reader struct {
 	done      bool
 	bytes     atomic.Int64
 	flushed   int64
+	ahead     *rgFetch // the row group being fetched in the background (ranges.go)
 }
 
 // colReader reads one output column from the current row group.
@@ -268,6 +272,7 @@ func (r *reader) flushStats() {
 
 func (r *reader) finish() {
 	r.done = true
+	r.stopFetch()
 	for _, c := range r.cols {
 		c.closePages()
 	}
@@ -323,32 +328,27 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 	g := &md.RowGroups[rg]
 	rgs := r.meta.pf.RowGroups()
 	chunks := rgs[rg].ColumnChunks()
+	f := r.takeFetch(rg)
+	if f == nil {
+		f = r.fetchRowGroup(ctx, rg)
+	}
+	if f.err != nil {
+		return f.err
+	}
+	if r.rgPos+1 < len(r.rowGroups) {
+		r.startFetch(ctx, r.rowGroups[r.rgPos+1]) // decode this row group while the next one arrives
+	}
 	r.rgCur = rg
-	r.rgLeft = g.NumRows
-	r.rgRow, r.keep, r.keepPos = 0, nil, 0
-	src := countingReader{r: r.file, n: &r.bytes}
-	if r.pr != nil && !r.nested {
-		if keep := r.pr.pageRows(src, rg); keep != nil {
-			var rows int64
-			for _, k := range keep {
-				rows += k.end - k.start
-			}
-			if rows == 0 {
-				r.rgLeft = 0 // no page can match: skip the row group
-				return nil
-			}
-			if rows < g.NumRows {
-				r.keep, r.rgLeft = keep, rows
-			}
-		}
+	r.rgLeft = f.rows
+	r.rgRow, r.keep, r.keepPos = 0, f.keep, 0
+	if f.rows == 0 {
+		return nil // no page can match: skip the row group
 	}
 	if st := r.req.Stats; st != nil {
 		st.RowGroupsScanned.Add(1)
 	}
-	pre, err := r.prefetchChunks(ctx, g) // one ReadRanges call when the file has it
-	if err != nil {
-		return err
-	}
+	pre := f.pre
+	src := countingReader{r: r.file, n: &r.bytes}
 	for _, c := range r.cols {
 		c.closePages()
 	}
@@ -410,7 +410,7 @@ func (r *reader) openRowGroup(ctx context.Context, rg int) error {
 // returns the first row of each data page (nil: skip by reading).
 func (r *reader) installOffsetIndex(cc *pq.FileColumnChunk, rg, leaf int, pages []dataPage) []int64 {
 	cm := &r.meta.pf.Metadata().RowGroups[rg].Columns[leaf]
-	b, ok := readIndexBytes(countingReader{r: r.file, n: &r.bytes}, r.meta.size, cm.OffsetIndexOffset, int64(cm.OffsetIndexLength))
+	b, ok := r.meta.readIndex(countingReader{r: r.file, n: &r.bytes}, cm.OffsetIndexOffset, int64(cm.OffsetIndexLength))
 	if !ok {
 		return nil
 	}

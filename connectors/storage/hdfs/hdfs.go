@@ -104,7 +104,7 @@ type FS struct {
 	client *hdfs.Client
 }
 
-var _ connectors.FileSystem = (*FS)(nil)
+var _ connectors.RemoteFS = (*FS)(nil)
 
 var cache = struct {
 	sync.Mutex
@@ -354,3 +354,7 @@ func (f *FS) List(ctx context.Context, p string) ([]connectors.FileInfo, error) 
 // Client returns the connected HDFS client (tests use it to write
 // fixtures).
 func (f *FS) Client() (*hdfs.Client, error) { return f.conn() }
+
+// Remote is true: reads go to datanodes over the network
+// (connectors.RemoteFS).
+func (f *FS) Remote() bool { return true }

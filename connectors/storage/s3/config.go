@@ -65,6 +65,12 @@ type Config struct {
 	// per open file) on the first read near the end of a file: Parquet
 	// footers and their metadata. Default 64 KiB.
 	TailSize int64
+	// ReadAhead is the largest window a file fetches ahead of sequential
+	// reads (text formats and compressed streams read a file front to
+	// back in small ReadAt calls): after two reads in a row the next
+	// window, starting at twice the read size and doubling, is fetched in
+	// the background. 0: default 4 MiB; <0: off.
+	ReadAhead int64
 	// CoalesceGap is the largest hole between two ranges that
 	// ReadRanges reads through rather than issuing two GETs. Default 1 MiB.
 	CoalesceGap int64
@@ -88,6 +94,7 @@ const (
 	defaultPartSize     = 8 << 20
 	defaultTailSize     = 64 << 10
 	defaultCoalesceGap  = 1 << 20
+	defaultReadAhead    = 4 << 20
 	defaultStatTTL      = 10 * time.Second
 	defaultTimeout      = 2 * time.Minute
 )
@@ -123,6 +130,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CoalesceGap <= 0 {
 		c.CoalesceGap = defaultCoalesceGap
+	}
+	if c.ReadAhead == 0 {
+		c.ReadAhead = defaultReadAhead
 	}
 	if c.StatTTL == 0 {
 		c.StatTTL = defaultStatTTL

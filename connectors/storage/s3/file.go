@@ -27,6 +27,8 @@ type file struct {
 	tailMu sync.Mutex
 	tail   []byte // the last min(TailSize, size) bytes, once read
 	closed atomic.Bool
+
+	seq seqAhead // sequential read-ahead (readahead.go)
 }
 
 var (
@@ -38,6 +40,7 @@ func (f *file) Size() int64 { return f.size }
 
 func (f *file) Close() error {
 	f.closed.Store(true)
+	f.seq.stop()
 	return nil
 }
 
@@ -58,7 +61,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	end := min(off+int64(len(p)), f.size)
-	if err := f.read(f.ctx, p[:end-off], off); err != nil {
+	if err := f.readSeq(f.ctx, p[:end-off], off); err != nil {
 		return 0, err
 	}
 	if n := int(end - off); n < len(p) {

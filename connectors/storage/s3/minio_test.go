@@ -135,6 +135,8 @@ func TestMinIO(t *testing.T) {
 		}
 	})
 
+	t.Run("SequentialReadAhead", func(t *testing.T) { testReadAhead(t, srv) })
+
 	t.Run("InflightBound", func(t *testing.T) {
 		proxy := minio.NewFaultProxy(t, srv.Endpoint, 3)
 		proxy.SetFaults(minio.Faults{Delay: 1, DelayFor: 20 * time.Millisecond})
@@ -530,4 +532,98 @@ func testRateRecovery(t *testing.T, srv *minio.Server) {
 	if after < 0.5*baseline {
 		t.Fatalf("the request rate recovered to %.0f req/s only, below half the baseline %.0f", after, baseline)
 	}
+}
+
+// testReadAhead reads a 6 MB object front to back in 64 KiB ReadAt calls,
+// as the text formats do, and checks the bytes, that the reads were
+// served by far fewer (larger) GETs, that random reads do not read
+// ahead, and that read-ahead survives dropped connections and slow
+// responses (through the fault proxy).
+func testReadAhead(t *testing.T, srv *minio.Server) {
+	ctx := context.Background()
+	data := make([]byte, 6_000_000)
+	for i := range data {
+		data[i] = byte(i*7 + i/1000)
+	}
+	srv.Put(t, bucket, "ahead/big.bin", data)
+	const step = 64 << 10
+	seqRead := func(t *testing.T, fsys *s3.FS) (reads int64) {
+		t.Helper()
+		f, err := fsys.Open(ctx, "s3://"+bucket+"/ahead/big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		buf := make([]byte, step)
+		for off := int64(0); off < int64(len(data)); off += step {
+			n, err := f.ReadAt(buf, off)
+			if err != nil && err != io.EOF {
+				t.Fatalf("read at %d: %v", off, err)
+			}
+			if !bytes.Equal(buf[:n], data[off:off+int64(n)]) {
+				t.Fatalf("read at %d: wrong bytes", off)
+			}
+			reads++
+		}
+		return reads
+	}
+
+	t.Run("Sequential", func(t *testing.T) {
+		cfg := baseConfig(srv)
+		cfg.PartSize = 8 << 20
+		fsys := newFS(t, cfg)
+		reads := seqRead(t, fsys)
+		gets := fsys.Metrics().Gets.Load()
+		// Windows of 128 KiB, 256 KiB, ... 4 MiB cover 6 MB in about 7
+		// GETs, plus the first read and the tail.
+		if gets > 12 {
+			t.Errorf("%d sequential 64 KiB reads took %d GETs; want at most 12 (read-ahead windows)", reads, gets)
+		}
+		if fetched := fsys.Metrics().BytesFetched.Load(); fetched > int64(len(data))+1<<20 {
+			t.Errorf("fetched %d bytes for a %d-byte object", fetched, len(data))
+		}
+	})
+
+	t.Run("Off", func(t *testing.T) {
+		cfg := baseConfig(srv)
+		cfg.PartSize = 8 << 20
+		cfg.ReadAhead = -1
+		fsys := newFS(t, cfg)
+		reads := seqRead(t, fsys)
+		if gets := fsys.Metrics().Gets.Load(); gets < reads-1 {
+			t.Errorf("with ReadAhead off, %d reads took %d GETs", reads, gets)
+		}
+	})
+
+	t.Run("Random", func(t *testing.T) {
+		fsys := newFS(t, baseConfig(srv))
+		f, err := fsys.Open(ctx, "s3://"+bucket+"/ahead/big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		buf := make([]byte, 1000)
+		offs := []int64{4_000_000, 100, 2_500_000, 900_000, 3_000_000}
+		for _, off := range offs {
+			if _, err := f.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+1000]) {
+				t.Fatalf("read at %d: %v", off, err)
+			}
+		}
+		if g, fetched := fsys.Metrics().Gets.Load(), fsys.Metrics().BytesFetched.Load(); g != int64(len(offs)) || fetched != int64(len(offs))*1000 {
+			t.Errorf("%d random reads: %d GETs, %d bytes; want one exact GET each", len(offs), g, fetched)
+		}
+	})
+
+	t.Run("ThroughFaults", func(t *testing.T) {
+		proxy := minio.NewFaultProxy(t, srv.Endpoint, 7)
+		proxy.SetFaults(minio.Faults{Delay: 0.2, DelayFor: 10 * time.Millisecond, Drop: 0.2})
+		cfg := baseConfig(srv)
+		cfg.Endpoint = proxy.URL
+		cfg.MaxAttempts = 30
+		fsys := newFS(t, cfg)
+		seqRead(t, fsys)
+		if proxy.Drops.Load() == 0 {
+			t.Fatal("the proxy dropped no connection: the test proves nothing")
+		}
+	})
 }

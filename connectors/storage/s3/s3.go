@@ -58,7 +58,7 @@ type FS struct {
 	stats  map[string]statEntry
 }
 
-var _ connectors.FileSystem = (*FS)(nil)
+var _ connectors.RemoteFS = (*FS)(nil)
 
 // Metrics counts what the file system sent and received. BytesFetched
 // is transport-level (tail prefetch and coalescing included); scans
@@ -149,6 +149,10 @@ func (fs *FS) Limiter() *Limiter { return fs.limiter }
 
 // Metrics are the file system's request counters.
 func (fs *FS) Metrics() *Metrics { return &fs.metrics }
+
+// Remote is true: every read is a request over the network
+// (connectors.RemoteFS).
+func (fs *FS) Remote() bool { return true }
 
 // Config is the effective configuration (defaults filled in).
 func (fs *FS) Config() Config { return fs.cfg }

@@ -119,6 +119,9 @@ type Server struct {
 	client    *s3.Client
 }
 
+// Pid is the server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // unavailable skips the test, or fails it under TARN_REQUIRE_ALL=1.
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
