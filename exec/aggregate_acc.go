@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -34,7 +33,10 @@ type aggAcc interface {
 // aggInput is one aggregate's argument over one batch. When dense, the
 // value of live row i is at physical row i and is never NULL; otherwise
 // rows/rgids list the physical rows of the non-NULL live rows and their
-// groups.
+// groups. col may be a dictionary<int32, utf8> (NULL = NULL index) only
+// for the aggregates planner/dictcols.go allows it for: count, which
+// reads only the validity, and min/max/any_value over VARCHAR
+// (aggregate_minmax.go).
 type aggInput struct {
 	gids  []int32
 	col   arrow.Array
@@ -145,7 +147,7 @@ func aggNewAcc(f plan.AggFunc) (aggAcc, error) {
 		case arrow.DECIMAL128:
 			return &aggMinMax128Acc{mode: mode, dt: in}, nil
 		case arrow.STRING:
-			return &aggMinMaxStrAcc{mode: mode}, nil
+			return &aggMinMaxStrAcc{mode: mode, name: f.String()}, nil
 		case arrow.BOOL:
 			return &aggBoolAcc{mode: mode}, nil
 		}
@@ -847,77 +849,6 @@ func (a *aggMinMax128Acc) merge(src aggAcc, srcIDs, dstIDs []int32) error {
 
 func (a *aggMinMax128Acc) finish(mem memory.Allocator, lo, hi int) (arrow.Array, error) {
 	return aggDec128Array(mem, a.dt, a.vals[lo:hi], a.has[lo:hi]), nil
-}
-
-type aggMinMaxStrAcc struct {
-	mode  int
-	vals  [][]byte
-	has   []bool
-	bytes int64
-}
-
-func (a *aggMinMaxStrAcc) resize(n int) {
-	a.vals, a.has = aggGrow(a.vals, n), aggGrow(a.has, n)
-}
-func (a *aggMinMaxStrAcc) memBytes() int64 {
-	return int64(cap(a.vals))*24 + int64(cap(a.has)) + a.bytes
-}
-
-func (a *aggMinMaxStrAcc) put(g int32, v []byte) {
-	if a.has[g] {
-		switch a.mode {
-		case aggModeAny:
-			return
-		case aggModeMin:
-			if bytes.Compare(v, a.vals[g]) >= 0 {
-				return
-			}
-		default:
-			if bytes.Compare(v, a.vals[g]) <= 0 {
-				return
-			}
-		}
-	}
-	old := cap(a.vals[g])
-	a.vals[g] = append(a.vals[g][:0], v...)
-	a.bytes += int64(cap(a.vals[g]) - old)
-	a.has[g] = true
-}
-
-func (a *aggMinMaxStrAcc) update(in *aggInput) error {
-	offs, data := vec.StringParts(in.col)
-	if in.dense {
-		for i, g := range in.gids {
-			a.put(g, data[offs[i]:offs[i+1]])
-		}
-		return nil
-	}
-	for k, row := range in.rows {
-		a.put(in.rgids[k], data[offs[row]:offs[row+1]])
-	}
-	return nil
-}
-
-func (a *aggMinMaxStrAcc) merge(src aggAcc, srcIDs, dstIDs []int32) error {
-	s := src.(*aggMinMaxStrAcc)
-	for i, g := range srcIDs {
-		if s.has[g] {
-			a.put(dstIDs[i], s.vals[g])
-		}
-	}
-	return nil
-}
-
-func (a *aggMinMaxStrAcc) finish(mem memory.Allocator, lo, hi int) (arrow.Array, error) {
-	sb := vec.NewStringBuilder(mem, hi-lo)
-	for g := lo; g < hi; g++ {
-		if a.has[g] {
-			sb.Append(a.vals[g])
-		} else {
-			sb.AppendNull()
-		}
-	}
-	return sb.Finish(), nil
 }
 
 // aggBoolAcc: min = bool_and, max = bool_or, any = any_value.

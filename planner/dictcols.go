@@ -23,10 +23,14 @@ import (
 //     pattern, IS [NOT] NULL, and AND/OR/NOT of these over the column;
 //   - a HashAggregate group key that is the column itself (the
 //     aggregate's key outputs are plain strings);
+//   - the argument of a HashAggregate min, max or any_value that is the
+//     column itself (exec/aggregate_minmax.go compares dictionary entries
+//     and stores plain strings), or of a count without DISTINCT (which
+//     reads only the validity);
 //   - a Filter or a Project passing the column through unchanged (a bare
 //     column reference) to one of the uses above.
 //
-// Anything else (an expression, a join or sort key, an aggregate
+// Anything else (an expression, a join or sort key, another aggregate's
 // argument, a window, the query output...) keeps the column plain, so no
 // other operator ever sees a dictionary array. The matcher here must
 // accept no more than expr.DictPredicate.
@@ -78,6 +82,9 @@ func visitDict(n plan.Node, ok []bool) {
 		}
 		for _, f := range x.Aggs {
 			for _, a := range f.Args {
+				if _, isCol := a.(*expr.ColumnRef); isCol && dictAggArg(f) {
+					continue
+				}
 				dictUse(a, in)
 			}
 		}
@@ -87,6 +94,24 @@ func visitDict(n plan.Node, ok []bool) {
 			visitDict(c, make([]bool, c.Schema().NumFields()))
 		}
 	}
+}
+
+// dictAggArg reports whether aggregate f accepts a dictionary column as
+// its (bare column) argument. The set must match the accumulators that
+// handle dictionary input in exec: count (not DISTINCT, whose value set
+// hashes plain values) and the string min/max/any_value accumulator.
+func dictAggArg(f plan.AggFunc) bool {
+	if len(f.Args) != 1 {
+		return false
+	}
+	switch f.Fn {
+	case "min", "max", "any_value":
+		// DISTINCT is a no-op for these (no value set is kept).
+		return true
+	case "count":
+		return !f.Distinct
+	}
+	return false
 }
 
 // dictAll is an all-true mask over n's output columns.
