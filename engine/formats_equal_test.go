@@ -1,22 +1,19 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hamba/avro/v2/ocf"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	pq "github.com/parquet-go/parquet-go"
 
+	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors/storage/s3"
+	"github.com/tarnsql/tarn/internal/testfiles"
 	"github.com/tarnsql/tarn/internal/testsrv/minio"
 )
 
@@ -29,7 +26,7 @@ import (
 // test generated. The S3 half is skipped only when MinIO cannot be built
 // or started and TARN_REQUIRE_ALL is unset.
 func TestFormatsEqualThroughSQL(t *testing.T) {
-	rows := feqRows(1500)
+	rows := testfiles.Generate(t, feqColumns, feqN)
 	root := t.TempDir()
 	files := feqFiles(t, rows)
 	for rel, data := range files {
@@ -134,258 +131,74 @@ var feqVariants = []string{
 	"avro", "avro-deflate",
 }
 
-type feqRow struct {
-	id    int64
-	name  *string
-	cents *int64
-	day   *int32 // days since the epoch
-	ts    *int64 // microseconds since the epoch
-	ok    *bool
-	f     *float64
-	small int32
-}
+// feqN is the number of rows generated.
+const feqN = 1500
 
-func feqRows(n int) []feqRow {
-	out := make([]feqRow, n)
-	for i := range out {
-		r := feqRow{id: int64(n - i), small: int32(i%100 - 50)} // ids descending: the dump sorts
-		if i%5 != 0 {
-			s := fmt.Sprintf("name %d, \"q\" é", i%400)
-			if i%7 == 0 {
-				s = ""
-			}
-			r.name = &s
+// feqColumns are the generated table: ids descending from feqN (the
+// dump sorts), every other column NULL in its own pattern of rows.
+var feqColumns = []testfiles.Column{
+	{Name: "id", Type: types.Int64, Gen: func(i int) any { return int64(feqN - i) }},
+	{Name: "name", Type: types.String, Nullable: true, Gen: testfiles.NullEvery(5, 0, func(i int) any {
+		if i%7 == 0 {
+			return ""
 		}
-		if i%6 != 1 {
-			c := int64(i*137 - 20000)
-			r.cents = &c
-		}
-		if i%4 != 2 {
-			d := int32(18500 + i)
-			r.day = &d
-		}
-		if i%3 != 2 {
-			ts := int64(1_600_000_000_000_000) + int64(i)*3_600_000_123
-			r.ts = &ts
-		}
-		if i%8 != 3 {
-			b := i%3 == 0
-			r.ok = &b
-		}
-		if i%9 != 4 {
-			f := float64(i)*0.5 - 100
-			r.f = &f
-		}
-		out[i] = r
-	}
-	return out
+		return fmt.Sprintf("name %d, \"q\" é", i%400)
+	})},
+	{Name: "price", Type: types.Decimal(10, 2), Nullable: true, Gen: testfiles.NullEvery(6, 1, func(i int) any { return int64(i*137 - 20000) })},
+	{Name: "day", Type: types.Date, Nullable: true, Gen: testfiles.NullEvery(4, 2, func(i int) any { return int32(18500 + i) })},
+	{Name: "ts", Type: types.Timestamp, Nullable: true, Gen: testfiles.NullEvery(3, 2, func(i int) any { return int64(1_600_000_000_000_000) + int64(i)*3_600_000_123 })},
+	{Name: "ok", Type: types.Boolean, Nullable: true, Gen: testfiles.NullEvery(8, 3, func(i int) any { return i%3 == 0 })},
+	{Name: "f", Type: types.Float64, Nullable: true, Gen: testfiles.NullEvery(9, 4, func(i int) any { return float64(i)*0.5 - 100 })},
+	{Name: "small", Type: types.Int32, Gen: func(i int) any { return int32(i%100 - 50) }},
 }
 
 // feqCheckReference checks the reference table against the generated rows.
-func feqCheckReference(t *testing.T, s *Session, rows []feqRow) {
+func feqCheckReference(t *testing.T, s *Session, tbl *testfiles.Table) {
 	t.Helper()
+	name, price, small := tbl.Col("name"), tbl.Col("price"), tbl.Col("small")
 	var names, smallSum, cents int64
-	for _, r := range rows {
-		if r.name != nil {
+	for _, r := range tbl.Rows {
+		if r[name] != nil {
 			names++
 		}
-		if r.cents != nil {
-			cents += *r.cents
+		if r[price] != nil {
+			cents += r[price].(int64)
 		}
-		smallSum += int64(r.small)
+		smallSum += int64(r[small].(int32))
 	}
 	got := collect(t, s, "SELECT count(*), count(name), sum(small), sum(price) FROM ref")
-	want := fmt.Sprintf("%d %d %d %s", len(rows), names, smallSum, feqDecText(cents))
+	want := fmt.Sprintf("%d %d %d %s", len(tbl.Rows), names, smallSum, testfiles.DecimalText(cents, 2))
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("reference table: got %v, want %s", got, want)
 	}
 }
 
-func feqDecText(c int64) string {
-	neg := c < 0
-	if neg {
-		c = -c
+// feqFiles renders every copy of the table, split into two files each,
+// keyed by "<variant>/part-N.<ext>". CSV has a header and writes NULL as
+// \N; JSON writes a NULL name as null on even rows of a file and leaves
+// it out on odd ones (other NULLs are left out).
+func feqFiles(t *testing.T, tbl *testfiles.Table) map[string][]byte {
+	half := len(tbl.Rows) * 2 / 3
+	parts := []*testfiles.Table{tbl.Slice(0, half), tbl.Slice(half, len(tbl.Rows))}
+	csvOpts := testfiles.CSVOptions{Header: true, Null: `\N`}
+	jsonOpts := testfiles.JSONOptions{ExplicitNull: func(row int, col string) bool { return col == "name" && row%2 == 0 }}
+	parquet := func(p *testfiles.Table, opts ...pq.WriterOption) []byte {
+		return testfiles.Parquet(t, p, testfiles.ParquetOptions{RowGroupRows: 200, DictStrings: true, Writer: opts})
 	}
-	s := fmt.Sprintf("%d.%02d", c/100, c%100)
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
-
-func feqDayText(d int32) string { return time.Unix(int64(d)*86400, 0).UTC().Format("2006-01-02") }
-
-func feqTsText(us int64) string {
-	return time.UnixMicro(us).UTC().Format("2006-01-02 15:04:05.999999")
-}
-
-func feqCSV(rows []feqRow) []byte {
-	var b bytes.Buffer
-	b.WriteString("id,name,price,day,ts,ok,f,small\n")
-	for _, r := range rows {
-		cells := []string{fmt.Sprint(r.id), `\N`, `\N`, `\N`, `\N`, `\N`, `\N`, fmt.Sprint(r.small)}
-		if r.name != nil {
-			cells[1] = `"` + strings.ReplaceAll(*r.name, `"`, `""`) + `"`
-		}
-		if r.cents != nil {
-			cells[2] = feqDecText(*r.cents)
-		}
-		if r.day != nil {
-			cells[3] = feqDayText(*r.day)
-		}
-		if r.ts != nil {
-			cells[4] = feqTsText(*r.ts)
-		}
-		if r.ok != nil {
-			cells[5] = fmt.Sprint(*r.ok)
-		}
-		if r.f != nil {
-			cells[6] = fmt.Sprint(*r.f)
-		}
-		b.WriteString(strings.Join(cells, ",") + "\n")
-	}
-	return b.Bytes()
-}
-
-func feqJSON(rows []feqRow) []byte {
-	var b bytes.Buffer
-	for i, r := range rows {
-		p := []string{fmt.Sprintf(`"id": %d`, r.id)}
-		if r.name != nil {
-			p = append(p, fmt.Sprintf(`"name": %q`, *r.name))
-		} else if i%2 == 0 {
-			p = append(p, `"name": null`) // else absent: also NULL
-		}
-		if r.cents != nil {
-			p = append(p, `"price": `+feqDecText(*r.cents))
-		}
-		if r.day != nil {
-			p = append(p, `"day": "`+feqDayText(*r.day)+`"`)
-		}
-		if r.ts != nil {
-			p = append(p, `"ts": "`+feqTsText(*r.ts)+`"`)
-		}
-		if r.ok != nil {
-			p = append(p, fmt.Sprintf(`"ok": %v`, *r.ok))
-		}
-		if r.f != nil {
-			p = append(p, fmt.Sprintf(`"f": %v`, *r.f))
-		}
-		p = append(p, fmt.Sprintf(`"small": %d`, r.small))
-		b.WriteString("{" + strings.Join(p, ", ") + "}\n")
-	}
-	return b.Bytes()
-}
-
-const feqAvroSchema = `{"type": "record", "name": "r", "fields": [
-  {"name": "id", "type": "long"},
-  {"name": "name", "type": ["null", "string"]},
-  {"name": "price", "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}]},
-  {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
-  {"name": "ts", "type": ["null", {"type": "long", "logicalType": "timestamp-micros"}]},
-  {"name": "ok", "type": ["null", "boolean"]},
-  {"name": "f", "type": ["null", "double"]},
-  {"name": "small", "type": "int"}
-]}`
-
-func feqAvro(t *testing.T, rows []feqRow, codec ocf.CodecName) []byte {
-	var b bytes.Buffer
-	enc, err := ocf.NewEncoder(feqAvroSchema, &b, ocf.WithCodec(codec), ocf.WithBlockLength(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		m := map[string]any{"id": r.id, "small": int(r.small), "name": nil, "price": nil, "day": nil, "ts": nil, "ok": nil, "f": nil}
-		if r.name != nil {
-			m["name"] = map[string]any{"string": *r.name}
-		}
-		if r.cents != nil {
-			m["price"] = map[string]any{"bytes.decimal": big.NewRat(*r.cents, 100)}
-		}
-		if r.day != nil {
-			m["day"] = map[string]any{"int.date": time.Unix(int64(*r.day)*86400, 0).UTC()}
-		}
-		if r.ts != nil {
-			m["ts"] = map[string]any{"long.timestamp-micros": time.UnixMicro(*r.ts).UTC()}
-		}
-		if r.ok != nil {
-			m["ok"] = map[string]any{"boolean": *r.ok}
-		}
-		if r.f != nil {
-			m["f"] = map[string]any{"double": *r.f}
-		}
-		if err := enc.Encode(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := enc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-type feqParquetRow struct {
-	ID    int64    `parquet:"id"`
-	Name  *string  `parquet:"name,optional,dict"`
-	Price *int64   `parquet:"price,optional,decimal(2:10)"`
-	Day   *int32   `parquet:"day,optional,date"`
-	Ts    *int64   `parquet:"ts,optional,timestamp(microsecond)"`
-	OK    *bool    `parquet:"ok,optional"`
-	F     *float64 `parquet:"f,optional"`
-	Small int32    `parquet:"small"`
-}
-
-func feqParquet(t *testing.T, rows []feqRow, opts ...pq.WriterOption) []byte {
-	var b bytes.Buffer
-	w := pq.NewGenericWriter[feqParquetRow](&b, append([]pq.WriterOption{pq.MaxRowsPerRowGroup(200)}, opts...)...)
-	out := make([]feqParquetRow, len(rows))
-	for i, r := range rows {
-		out[i] = feqParquetRow{ID: r.id, Name: r.name, Price: r.cents, Day: r.day, Ts: r.ts, OK: r.ok, F: r.f, Small: r.small}
-	}
-	if _, err := w.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func feqGzip(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-func feqZstd(b []byte) []byte {
-	var buf bytes.Buffer
-	w, _ := zstd.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-// feqFiles renders every copy of rows, split into two files each, keyed
-// by "<variant>/part-N.<ext>".
-func feqFiles(t *testing.T, rows []feqRow) map[string][]byte {
-	half := len(rows) * 2 / 3
-	parts := [][]feqRow{rows[:half], rows[half:]}
 	out := map[string][]byte{}
 	for i, p := range parts {
 		name := func(variant, ext string) string { return fmt.Sprintf("%s/part-%d.%s", variant, i, ext) }
-		out[name("parquet", "parquet")] = feqParquet(t, p)
-		out[name("parquet-zstd", "parquet")] = feqParquet(t, p, pq.Compression(&pq.Zstd))
-		csvData, jsonData := feqCSV(p), feqJSON(p)
+		out[name("parquet", "parquet")] = parquet(p)
+		out[name("parquet-zstd", "parquet")] = parquet(p, pq.Compression(&pq.Zstd))
+		csvData, jsonData := testfiles.CSV(t, p, csvOpts), testfiles.JSONLines(t, p, jsonOpts)
 		out[name("csv", "csv")] = csvData
-		out[name("csv-gzip", "csv.gz")] = feqGzip(csvData)
-		out[name("csv-zstd", "csv.zst")] = feqZstd(csvData)
+		out[name("csv-gzip", "csv.gz")] = testfiles.Gzip(csvData)
+		out[name("csv-zstd", "csv.zst")] = testfiles.Zstd(csvData)
 		out[name("json", "json")] = jsonData
-		out[name("json-gzip", "json.gz")] = feqGzip(jsonData)
-		out[name("json-zstd", "json.zst")] = feqZstd(jsonData)
-		out[name("avro", "avro")] = feqAvro(t, p, ocf.Null)
-		out[name("avro-deflate", "avro")] = feqAvro(t, p, ocf.Deflate)
+		out[name("json-gzip", "json.gz")] = testfiles.Gzip(jsonData)
+		out[name("json-zstd", "json.zst")] = testfiles.Zstd(jsonData)
+		out[name("avro", "avro")] = testfiles.Avro(t, p, testfiles.AvroOptions{Codec: ocf.Null, BlockLength: 100})
+		out[name("avro-deflate", "avro")] = testfiles.Avro(t, p, testfiles.AvroOptions{Codec: ocf.Deflate, BlockLength: 100})
 	}
 	return out
 }

@@ -20,7 +20,6 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
@@ -109,63 +108,36 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	if err != nil {
 		return nil, fmt.Errorf("csv: %s: %w", split.File.Path, err)
 	}
-	f, err := fs.Open(ctx, split.File.Path)
+	src, err := textcol.Open(ctx, fs, split, req, DefaultBatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
-	in, err := compress.Open(split.File.Path, f, req.Options)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("csv: %w", err)
-	}
-	r := &reader{path: split.File.Path, file: f, in: in, req: req, opt: o, mem: req.Mem}
-	if r.mem == nil {
-		r.mem = memory.DefaultAllocator
-	}
-	r.batchSize = req.BatchSize
-	if r.batchSize <= 0 {
-		r.batchSize = DefaultBatchSize
-	}
-	r.limit = req.Limit
+	r := &reader{Source: src, req: req, opt: o}
 	if err := r.plan(); err != nil {
 		r.Close()
 		return nil, err
 	}
-	size := in.Size
-	end := size
-	if in.Stream() {
-		// A compressed file is read whole by the split at offset 0 (a
-		// file detected as compressed by its bytes may have been cut
-		// into ranges by its size: the others read nothing).
-		if split.Offset > 0 {
-			end = 0
-		}
-		split.Offset, split.Length = 0, 0
-	} else if split.Length > 0 && split.Offset+split.Length < size {
-		end = split.Offset + split.Length
-	}
-	r.end = end
-	if end == 0 {
-		r.done = true
+	if r.End == 0 {
+		r.Done = true // nothing to read: an empty file, or a compressed file's split past offset 0
 		return r, nil
 	}
-	start := split.Offset
+	start, end, size := r.Start, r.End, r.In.Size
 	r.lineKnown = start == 0
-	r.sc = newScanner(in, start, size, o, min(end-start, bufSize))
+	r.sc = newScanner(r.In, start, size, o, min(end-start, bufSize))
 	if end < size {
 		r.sc.end = end
 	}
 	if start > 0 {
 		if err := r.sc.syncTo(start, r.ncols()); err != nil {
 			r.Close()
-			return nil, fmt.Errorf("csv: %s: %w", r.path, err)
+			return nil, fmt.Errorf("csv: %s: %w", r.Path, err)
 		}
 	} else {
 		for i := 0; i < o.SkipLines; i++ {
 			ok, err := r.sc.next()
 			if err != nil {
 				r.Close()
-				return nil, fmt.Errorf("csv: %s: %w", r.path, err)
+				return nil, fmt.Errorf("csv: %s: %w", r.Path, err)
 			}
 			if !ok {
 				break

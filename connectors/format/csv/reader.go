@@ -6,11 +6,9 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
-	"github.com/tarnsql/tarn/connectors/compress"
 	"github.com/tarnsql/tarn/connectors/format/internal/textcol"
 )
 
@@ -20,21 +18,13 @@ type column struct {
 }
 
 type reader struct {
-	path      string
-	file      connectors.File
-	in        *compress.Input
+	*textcol.Source
 	req       *connectors.ScanRequest
 	opt       Options
-	mem       memory.Allocator
 	sc        *scanner
 	cols      []*column
 	schema    *arrow.Schema
-	end       int64
-	batchSize int
-	limit     int64
-	done      bool
 	lineKnown bool
-	flushed   int64
 }
 
 func (r *reader) ncols() int { return r.req.Schema.NumFields() }
@@ -44,13 +34,13 @@ func (r *reader) plan() error {
 	fields := make([]arrow.Field, len(req.Columns))
 	for i, ci := range req.Columns {
 		if ci < 0 || ci >= req.Schema.NumFields() {
-			return fmt.Errorf("csv: %s: requested column %d does not exist in the table schema", r.path, ci)
+			return fmt.Errorf("csv: %s: requested column %d does not exist in the table schema", r.Path, ci)
 		}
 		f := req.Schema.Field(ci)
 		fields[i] = f
 		tc, err := textcol.New(f)
 		if err != nil {
-			return fmt.Errorf("csv: %s: %v", r.path, err)
+			return fmt.Errorf("csv: %s: %v", r.Path, err)
 		}
 		c := &column{Column: tc, pos: ci}
 		r.cols = append(r.cols, c)
@@ -61,7 +51,7 @@ func (r *reader) plan() error {
 
 func (r *reader) alloc(n int) {
 	for _, c := range r.cols {
-		c.Alloc(r.mem, n)
+		c.Alloc(r.Mem, n)
 	}
 }
 
@@ -73,30 +63,24 @@ func (r *reader) releaseCols() {
 
 // Next returns the next batch or io.EOF.
 func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if r.done {
-		return nil, io.EOF
-	}
-	if err := ctx.Err(); err != nil {
+	n, err := r.BatchRows(ctx)
+	if err != nil {
 		return nil, err
-	}
-	n := r.batchSize
-	if r.limit > 0 && int64(n) > r.limit {
-		n = int(r.limit)
 	}
 	r.alloc(n)
 	rows := 0
 	for rows < n {
-		if r.sc.base+int64(r.sc.pos) >= r.end {
-			r.done = true
+		if r.sc.base+int64(r.sc.pos) >= r.End {
+			r.Done = true
 			break
 		}
 		ok, err := r.sc.next()
 		if err != nil {
 			r.releaseCols()
-			return nil, fmt.Errorf("csv: %s: %w", r.path, err)
+			return nil, fmt.Errorf("csv: %s: %w", r.Path, err)
 		}
-		if !ok || r.sc.recOff >= r.end {
-			r.done = true
+		if !ok || r.sc.recOff >= r.End {
+			r.Done = true
 			break
 		}
 		if err := r.appendRecord(rows); err != nil {
@@ -107,26 +91,14 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	if rows == 0 {
 		r.releaseCols()
-		r.flush()
+		r.Flush()
 		return nil, io.EOF
 	}
 	cols := make([]arrow.Array, len(r.cols))
 	for i, c := range r.cols {
 		cols[i] = c.Finish(rows)
 	}
-	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
-	if stop {
-		r.done = true
-	}
-	r.flush()
-	return rec, nil
-}
-
-func (r *reader) flush() {
-	if st := r.req.Stats; st != nil {
-		st.BytesScanned.Add(r.in.RawBytes() - r.flushed)
-	}
-	r.flushed = r.in.RawBytes()
+	return r.Emit(r.schema, cols, rows), nil
 }
 
 func (r *reader) isNull(v []byte, quoted bool, c *column) bool {
@@ -157,7 +129,7 @@ func (r *reader) appendRecord(row int) error {
 		ok := c.Set(row, v)
 		if !ok {
 			return fmt.Errorf("csv: %s: %s, column %d (%s): cannot parse %q as %s",
-				r.path, r.recordWhere(), c.pos+1, c.Name, truncate(v), types.SQLName(c.DT))
+				r.Path, r.recordWhere(), c.pos+1, c.Name, truncate(v), types.SQLName(c.DT))
 		}
 	}
 	return nil
@@ -181,17 +153,8 @@ func truncate(v []byte) string {
 
 func (r *reader) setNull(c *column, row int) { c.SetNull(row) }
 
-// Close releases the file.
+// Close releases the columns and the file.
 func (r *reader) Close() error {
-	r.done = true
 	r.releaseCols()
-	if r.in != nil {
-		r.in.Close()
-	}
-	if r.file != nil {
-		err := r.file.Close()
-		r.file = nil
-		return err
-	}
-	return nil
+	return r.Source.Close()
 }

@@ -27,7 +27,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
@@ -227,22 +226,15 @@ type column struct {
 }
 
 type reader struct {
-	path      string
-	file      connectors.File
-	in        *compress.Input
-	lines     *textcol.Lines
-	req       *connectors.ScanRequest
-	opt       Options
-	mem       memory.Allocator
-	cols      []*column
-	byKey     map[string]int
-	schema    *arrow.Schema
-	batchSize int
-	limit     int64
-	done      bool
-	flushed   int64
-	keyBuf    []byte
-	strBuf    []byte
+	*textcol.Source
+	lines  *textcol.Lines
+	req    *connectors.ScanRequest
+	opt    Options
+	cols   []*column
+	byKey  map[string]int
+	schema *arrow.Schema
+	keyBuf []byte
+	strBuf []byte
 }
 
 // Open reads one split.
@@ -251,38 +243,18 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	if err != nil {
 		return nil, fmt.Errorf("json: %s: %w", split.File.Path, err)
 	}
-	f, err := fs.Open(ctx, split.File.Path)
+	src, err := textcol.Open(ctx, fs, split, req, DefaultBatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("json: %w", err)
 	}
-	in, err := compress.Open(split.File.Path, f, req.Options)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("json: %w", err)
-	}
-	r := &reader{path: split.File.Path, file: f, in: in, req: req, opt: o, mem: req.Mem, limit: req.Limit, batchSize: req.BatchSize}
-	if r.mem == nil {
-		r.mem = memory.DefaultAllocator
-	}
-	if r.batchSize <= 0 {
-		r.batchSize = DefaultBatchSize
-	}
+	r := &reader{Source: src, req: req, opt: o}
 	if err := r.plan(); err != nil {
 		r.Close()
 		return nil, err
 	}
-	start, end := split.Offset, in.Size
-	if in.Stream() {
-		start = 0
-		if split.Offset > 0 {
-			end = 0 // read whole by the split at offset 0
-		}
-	} else if split.Length > 0 && split.Offset+split.Length < end {
-		end = split.Offset + split.Length
-	}
-	if r.lines, err = textcol.NewLines(in, start, end, in.Size); err != nil {
+	if r.lines, err = r.Lines(); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("json: %s: %w", r.path, err)
+		return nil, fmt.Errorf("json: %s: %w", r.Path, err)
 	}
 	return r, nil
 }
@@ -293,7 +265,7 @@ func (r *reader) plan() error {
 	r.byKey = map[string]int{}
 	for i, ci := range req.Columns {
 		if ci < 0 || ci >= req.Schema.NumFields() {
-			return fmt.Errorf("json: %s: requested column %d does not exist in the table schema", r.path, ci)
+			return fmt.Errorf("json: %s: requested column %d does not exist in the table schema", r.Path, ci)
 		}
 		f := req.Schema.Field(ci)
 		fields[i] = f
@@ -301,12 +273,12 @@ func (r *reader) plan() error {
 		switch f.Type.ID() {
 		case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.MAP:
 			if err := checkNested(f.Type); err != nil {
-				return fmt.Errorf("json: %s: column %s: %v", r.path, f.Name, err)
+				return fmt.Errorf("json: %s: column %s: %v", r.Path, f.Name, err)
 			}
 		default:
 			tc, err := textcol.New(f)
 			if err != nil {
-				return fmt.Errorf("json: %s: %v", r.path, err)
+				return fmt.Errorf("json: %s: %v", r.Path, err)
 			}
 			c.tc = tc
 		}
@@ -326,9 +298,9 @@ func (r *reader) plan() error {
 func (r *reader) alloc(n int) {
 	for _, c := range r.cols {
 		if c.tc != nil {
-			c.tc.Alloc(r.mem, n)
+			c.tc.Alloc(r.Mem, n)
 		} else {
-			c.nb = array.NewBuilder(r.mem, c.dt)
+			c.nb = array.NewBuilder(r.Mem, c.dt)
 			c.nb.Reserve(n)
 		}
 	}
@@ -348,15 +320,9 @@ func (r *reader) releaseCols() {
 
 // Next returns the next batch or io.EOF.
 func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if r.done {
-		return nil, io.EOF
-	}
-	if err := ctx.Err(); err != nil {
+	n, err := r.BatchRows(ctx)
+	if err != nil {
 		return nil, err
-	}
-	n := r.batchSize
-	if r.limit > 0 && int64(n) > r.limit {
-		n = int(r.limit)
 	}
 	r.alloc(n)
 	rows := 0
@@ -364,10 +330,10 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		line, ok, err := r.lines.Next()
 		if err != nil {
 			r.releaseCols()
-			return nil, fmt.Errorf("json: %s: %w", r.path, err)
+			return nil, fmt.Errorf("json: %s: %w", r.Path, err)
 		}
 		if !ok {
-			r.done = true
+			r.Done = true
 			break
 		}
 		if skipWS(line, 0) == len(line) {
@@ -381,7 +347,7 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	if rows == 0 {
 		r.releaseCols()
-		r.flush()
+		r.Flush()
 		return nil, io.EOF
 	}
 	cols := make([]arrow.Array, len(r.cols))
@@ -394,19 +360,7 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			c.nb = nil
 		}
 	}
-	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
-	if stop {
-		r.done = true
-	}
-	r.flush()
-	return rec, nil
-}
-
-func (r *reader) flush() {
-	if st := r.req.Stats; st != nil {
-		st.BytesScanned.Add(r.in.RawBytes() - r.flushed)
-	}
-	r.flushed = r.in.RawBytes()
+	return r.Emit(r.schema, cols, rows), nil
 }
 
 // appendLine locates the projected keys of one line and converts their
@@ -430,7 +384,7 @@ func (r *reader) appendLine(line []byte, row int) error {
 			}
 			return nil
 		}
-		return fmt.Errorf("json: %s: %s: %w", r.path, r.lines.Where(), err)
+		return fmt.Errorf("json: %s: %s: %w", r.Path, r.lines.Where(), err)
 	}
 	for _, c := range r.cols {
 		if c.vs < 0 {
@@ -458,7 +412,7 @@ func (r *reader) appendLine(line []byte, row int) error {
 				}
 				continue
 			}
-			return fmt.Errorf("json: %s: %s, column %s: %w", r.path, r.lines.Where(), c.name, err)
+			return fmt.Errorf("json: %s: %s, column %s: %w", r.Path, r.lines.Where(), c.name, err)
 		}
 	}
 	return nil
@@ -565,18 +519,8 @@ func truncate(v []byte) string {
 	return string(v)
 }
 
-// Close releases the file.
+// Close releases the columns and the file.
 func (r *reader) Close() error {
-	r.done = true
 	r.releaseCols()
-	if r.in != nil {
-		r.in.Close()
-		r.in = nil
-	}
-	if r.file != nil {
-		err := r.file.Close()
-		r.file = nil
-		return err
-	}
-	return nil
+	return r.Source.Close()
 }

@@ -23,7 +23,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
@@ -116,19 +115,11 @@ type column struct {
 }
 
 type reader struct {
-	path      string
-	file      connectors.File
-	in        *compress.Input
-	lines     *textcol.Lines
-	re        *regexp.Regexp
-	req       *connectors.ScanRequest
-	mem       memory.Allocator
-	cols      []*column
-	schema    *arrow.Schema
-	batchSize int
-	limit     int64
-	done      bool
-	flushed   int64
+	*textcol.Source
+	lines  *textcol.Lines
+	re     *regexp.Regexp
+	cols   []*column
+	schema *arrow.Schema
 }
 
 // Open reads one split.
@@ -140,67 +131,41 @@ func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connect
 	if got, want := re.NumSubexp(), req.Schema.NumFields(); got < want {
 		return nil, fmt.Errorf("regex format: %s: input.regex has %d capture groups for %d columns", split.File.Path, got, want)
 	}
-	f, err := fs.Open(ctx, split.File.Path)
+	src, err := textcol.Open(ctx, fs, split, req, DefaultBatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("regex format: %w", err)
 	}
-	in, err := compress.Open(split.File.Path, f, req.Options)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("regex format: %w", err)
-	}
-	r := &reader{path: split.File.Path, file: f, in: in, re: re, req: req, mem: req.Mem, limit: req.Limit, batchSize: req.BatchSize}
-	if r.mem == nil {
-		r.mem = memory.DefaultAllocator
-	}
-	if r.batchSize <= 0 {
-		r.batchSize = DefaultBatchSize
-	}
+	r := &reader{Source: src, re: re}
 	fields := make([]arrow.Field, len(req.Columns))
 	for i, ci := range req.Columns {
 		if ci < 0 || ci >= req.Schema.NumFields() {
 			r.Close()
-			return nil, fmt.Errorf("regex format: %s: requested column %d does not exist in the table schema", r.path, ci)
+			return nil, fmt.Errorf("regex format: %s: requested column %d does not exist in the table schema", r.Path, ci)
 		}
 		fields[i] = req.Schema.Field(ci)
 		tc, err := textcol.New(fields[i])
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("regex format: %s: %v", r.path, err)
+			return nil, fmt.Errorf("regex format: %s: %v", r.Path, err)
 		}
 		r.cols = append(r.cols, &column{Column: tc, group: ci + 1})
 	}
 	r.schema = arrow.NewSchema(fields, nil)
-	start, end := split.Offset, in.Size
-	if in.Stream() {
-		start = 0
-		if split.Offset > 0 {
-			end = 0
-		}
-	} else if split.Length > 0 && split.Offset+split.Length < end {
-		end = split.Offset + split.Length
-	}
-	if r.lines, err = textcol.NewLines(in, start, end, in.Size); err != nil {
+	if r.lines, err = r.Lines(); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("regex format: %s: %w", r.path, err)
+		return nil, fmt.Errorf("regex format: %s: %w", r.Path, err)
 	}
 	return r, nil
 }
 
 // Next returns the next batch or io.EOF.
 func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if r.done {
-		return nil, io.EOF
-	}
-	if err := ctx.Err(); err != nil {
+	n, err := r.BatchRows(ctx)
+	if err != nil {
 		return nil, err
 	}
-	n := r.batchSize
-	if r.limit > 0 && int64(n) > r.limit {
-		n = int(r.limit)
-	}
 	for _, c := range r.cols {
-		c.Alloc(r.mem, n)
+		c.Alloc(r.Mem, n)
 	}
 	rows := 0
 	var m []int
@@ -208,10 +173,10 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		line, ok, err := r.lines.Next()
 		if err != nil {
 			r.release()
-			return nil, fmt.Errorf("regex format: %s: %w", r.path, err)
+			return nil, fmt.Errorf("regex format: %s: %w", r.Path, err)
 		}
 		if !ok {
-			r.done = true
+			r.Done = true
 			break
 		}
 		if len(line) == 0 {
@@ -232,19 +197,14 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	if rows == 0 {
 		r.release()
-		r.flush()
+		r.Flush()
 		return nil, io.EOF
 	}
 	cols := make([]arrow.Array, len(r.cols))
 	for i, c := range r.cols {
 		cols[i] = c.Finish(rows)
 	}
-	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
-	if stop {
-		r.done = true
-	}
-	r.flush()
-	return rec, nil
+	return r.Emit(r.schema, cols, rows), nil
 }
 
 func (r *reader) release() {
@@ -253,25 +213,8 @@ func (r *reader) release() {
 	}
 }
 
-func (r *reader) flush() {
-	if st := r.req.Stats; st != nil {
-		st.BytesScanned.Add(r.in.RawBytes() - r.flushed)
-	}
-	r.flushed = r.in.RawBytes()
-}
-
-// Close releases the file.
+// Close releases the columns and the file.
 func (r *reader) Close() error {
-	r.done = true
 	r.release()
-	if r.in != nil {
-		r.in.Close()
-		r.in = nil
-	}
-	if r.file != nil {
-		err := r.file.Close()
-		r.file = nil
-		return err
-	}
-	return nil
+	return r.Source.Close()
 }
