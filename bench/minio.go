@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tarnsql/tarn/connectors/storage/s3"
 	"github.com/tarnsql/tarn/internal/testsrv/minio"
@@ -34,6 +35,19 @@ func (m *MinIO) Stop() { m.tb.runCleanups() }
 // S3Config is the storage configuration that reaches the server.
 func (m *MinIO) S3Config() s3.Config {
 	return s3.Config{Endpoint: m.Endpoint, Region: m.Region, AccessKeyID: m.AccessKey, SecretAccessKey: m.SecretKey}
+}
+
+// WithLatency puts a proxy in front of the server that holds every
+// request for d (a network round trip; the proxy's copying costs some
+// CPU of its own) and returns the configuration that reaches the server
+// through it. The proxy stops with the server.
+func (m *MinIO) WithLatency(d time.Duration) (cfg s3.Config, err error) {
+	defer m.tb.recover(&err)
+	p := minio.NewFaultProxy(m.tb, m.Endpoint, 1)
+	p.SetFaults(minio.Faults{Delay: 1, DelayFor: d})
+	cfg = m.S3Config()
+	cfg.Endpoint = p.URL
+	return cfg, nil
 }
 
 // MakeBucket creates bucket.

@@ -89,6 +89,7 @@ func run() error {
 	only := flag.String("queries", "", "comma-separated query names (default: all)")
 	engines := flag.String("engines", "tarn,duckdb", "engines on local files: tarn, duckdb")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file (use --engines tarn to profile tarn alone)")
+	latency := flag.Duration("s3-latency", 0, "hold every S3 request this long (a proxy in front of MinIO, as a network round trip)")
 	check := flag.Bool("check", true, "compare tarn's results with DuckDB's before timing")
 	flag.Parse()
 
@@ -171,7 +172,7 @@ func run() error {
 		}})
 	}
 	if useStorage["s3"] {
-		remote, pid, stop, err := openS3(ctx, li, tdir, *threads)
+		remote, pid, stop, err := openS3(ctx, li, tdir, *threads, *latency)
 		if err != nil {
 			return err
 		}
@@ -218,10 +219,10 @@ func set(s string) map[string]bool {
 	return m
 }
 
-// openS3 starts MinIO, uploads lineitem once and opens a tarn engine
-// over the copy; it returns the engine, MinIO's process id and a stop
+// openS3 starts MinIO (behind a proxy adding latency when latency > 0),
+// uploads lineitem once and opens a tarn engine over the copy; it returns the engine, MinIO's process id and a stop
 // function that stops both.
-func openS3(ctx context.Context, li catalog.Table, tdir string, threads int) (*bench.Tarn, int, func(), error) {
+func openS3(ctx context.Context, li catalog.Table, tdir string, threads int, latency time.Duration) (*bench.Tarn, int, func(), error) {
 	fmt.Fprintln(os.Stderr, "starting MinIO")
 	srv, err := bench.StartMinIO()
 	if err != nil {
@@ -239,7 +240,14 @@ func openS3(ctx context.Context, li catalog.Table, tdir string, threads int) (*b
 		return nil, 0, nil, err
 	}
 	fmt.Fprintf(os.Stderr, "uploaded %.1f MiB in %s\n", float64(n)/(1<<20), time.Since(t0).Round(time.Millisecond))
-	s3.SetBucket(bucket, srv.S3Config())
+	cfg := srv.S3Config()
+	if latency > 0 {
+		if cfg, err = srv.WithLatency(latency); err != nil {
+			srv.Stop()
+			return nil, 0, nil, err
+		}
+	}
+	s3.SetBucket(bucket, cfg)
 	remote := li
 	remote.Location = "s3://" + bucket + "/lineitem"
 	tarn, err := bench.OpenTarn(ctx, filepath.Join(tdir, "s3"), "tpch", []catalog.Table{remote}, threads)
