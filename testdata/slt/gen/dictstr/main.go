@@ -88,7 +88,7 @@ func main() {
 	// Oracle: per group min/max/count of s and c.
 	type st struct {
 		smin, smax, cmin, cmax *string
-		ns, nc, n             int
+		ns, nc, n              int
 	}
 	res := map[int64]*st{}
 	for _, r := range all {
