@@ -79,12 +79,17 @@ type Split struct {
 // column's Go representation (int64 for integers, decimals (unscaled),
 // dates (days) and timestamps (micros); float64; string; bool). A nil
 // bound is unbounded. Values, when set, is an exact set (from = or IN).
-// AllowNull reports whether NULL rows may match.
+// AllowNull reports whether NULL rows may match. Like, for a string
+// column, lists SQL LIKE patterns (backslash escape) every matching value
+// satisfies; Min/Max already hold their literal prefixes, so only a
+// table that knows a value exactly needs them (file tables test the
+// hidden "$path" column of each file); formats may ignore them.
 type Range struct {
 	Column    int
 	Min, Max  any
 	Values    []any
 	AllowNull bool
+	Like      []string
 }
 
 // ScanRequest is what a scan asks of a format for one split.

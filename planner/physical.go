@@ -437,6 +437,12 @@ func deriveRanges(s *logical.Scan) []connectors.Range {
 	for i, c := range s.All {
 		ord[c.ID] = i
 	}
+	// Columns from firstHidden on are the table's hidden file columns
+	// ("$path", ...), constant per file.
+	firstHidden := len(s.All)
+	if h, ok := s.Table.(interface{ HiddenColumns() int }); ok {
+		firstHidden -= h.HiddenColumns()
+	}
 	byCol := map[int]*connectors.Range{}
 	var order []int
 	get := func(col int) *connectors.Range {
@@ -471,16 +477,23 @@ func deriveRanges(s *logical.Scan) []connectors.Range {
 				if x.Args[0] != c {
 					continue
 				}
-				lo, hi, ok := likePrefixRange(l)
-				if !ok {
+				pat, isStr := l.Value.(string)
+				col, ok := ord[c.Index]
+				if !ok || !isStr {
 					continue
 				}
-				col, ok := ord[c.Index]
-				if !ok {
+				lo, hi, prefix := likePrefixRange(l)
+				if !prefix && col < firstHidden {
+					// Nothing to prune a data column with; the patterns
+					// themselves only serve columns the table knows per
+					// file (connectors.Range.Like).
 					continue
 				}
 				r := get(col)
-				r.Min, r.Max = tighterMin(r.Min, lo, l.T), tighterMax(r.Max, hi, l.T)
+				if prefix {
+					r.Min, r.Max = tighterMin(r.Min, lo, l.T), tighterMax(r.Max, hi, l.T)
+				}
+				r.Like = append(r.Like, pat)
 				continue
 			default:
 				continue

@@ -8,6 +8,7 @@ import (
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/connectors/filetable/partvalue"
+	"github.com/tarnsql/tarn/internal/likepat"
 )
 
 // Zone-map pruning. A scan's ranges are checked against each listed
@@ -22,8 +23,9 @@ import (
 // filePruner prunes the files of one table or partition for one scan.
 // A nil *filePruner keeps everything.
 type filePruner struct {
-	hidden []connectors.Range // ranges on hidden columns; Column is the hidden column's index
-	ranges []zoneRange        // ranges on columns the zone maps describe
+	hidden []connectors.Range   // ranges on hidden columns; Column is the hidden column's index
+	like   [][]*likepat.Matcher // hidden[i].Like compiled
+	ranges []zoneRange          // ranges on columns the zone maps describe
 	zones  map[string]*catalog.FileZone
 }
 
@@ -61,7 +63,14 @@ func (t *Table) newFilePruner(req *connectors.ScanRequest, data *arrow.Schema, s
 			h := rg
 			h.Column -= nbase
 			if h.Column < len(hiddenFields) {
+				var ms []*likepat.Matcher
+				for _, p := range h.Like {
+					if m, err := likepat.Compile(p, '\\'); err == nil {
+						ms = append(ms, m)
+					}
+				}
 				fp.hidden = append(fp.hidden, h)
+				fp.like = append(fp.like, ms)
 			}
 			continue
 		}
@@ -97,6 +106,13 @@ func (fp *filePruner) file(f connectors.FileInfo) (*catalog.FileZone, bool) {
 			r := &fp.hidden[i]
 			if !valueMayMatch(vals[r.Column], r) {
 				return nil, false
+			}
+			if s, ok := vals[r.Column].(string); ok {
+				for _, m := range fp.like[i] {
+					if !m.Match([]byte(s)) {
+						return nil, false
+					}
+				}
 			}
 		}
 	}

@@ -1263,3 +1263,41 @@ func BenchmarkZoneBlocksScan(b *testing.B) {
 		})
 	}
 }
+
+// TestHiddenPathLike checks that LIKE patterns on "$path" prune files
+// exactly: '_' and '%' anywhere (not only a literal prefix), escapes,
+// and a directory name containing '_' (a checkout path like /tmp/ci_x).
+func TestHiddenPathLike(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lake_1")
+	for name, body := range map[string]string{"log_a1.csv": "1,a,1\n", "logXa1.csv": "2,b,2\n", "log_b2.csv": "3,c,3\n"} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ct := &catalog.Table{Database: "db", Name: "l", Kind: catalog.KindExternal, Format: "csv", Location: dir,
+		Columns: []catalog.Column{{Name: "id", Type: "BIGINT"}, {Name: "name", Type: "VARCHAR"}, {Name: "v", Type: "BIGINT"}}}
+	tb, err := New(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tb.(*Table).WithHiddenColumns()
+	const path = 3
+	for _, tc := range []struct {
+		like  []string
+		files string
+	}{
+		{[]string{dir + "/log_a%"}, "logXa1.csv log_a1.csv"},
+		{[]string{dir + `/log\_a%`}, "log_a1.csv"},
+		{[]string{"%b2%"}, "log_b2.csv"},
+		{[]string{"%/log_%", "%1.csv"}, "logXa1.csv log_a1.csv"},
+		{[]string{"%.parquet"}, ""},
+	} {
+		files, _, _ := scanIDs(t, h, []connectors.Range{{Column: path, Like: tc.like}})
+		if got := strings.Join(files, " "); got != tc.files {
+			t.Errorf("$path LIKE %q: files %q, want %q", tc.like, got, tc.files)
+		}
+	}
+}

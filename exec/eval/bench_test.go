@@ -180,6 +180,17 @@ func BenchmarkLikeContains(b *testing.B) {
 	}
 }
 
+// BenchmarkLikeTwoWords is a general pattern ('%a%b%', TPC-H Q13's shape).
+func BenchmarkLikeTwoWords(b *testing.B) {
+	for _, s := range sels() {
+		b.Run(fmt.Sprintf("sel=%v", s), func(b *testing.B) {
+			mem := memory.NewGoAllocator()
+			bt := benchBatch(b, mem, tStr, randWords, 1, s)
+			benchSelect(b, call("like", tBool, col(0, tStr), lit("%green%blue%", tStr)), bt, mem)
+		})
+	}
+}
+
 func BenchmarkInList5Strings(b *testing.B) {
 	for _, s := range sels() {
 		b.Run(fmt.Sprintf("sel=%v", s), func(b *testing.B) {

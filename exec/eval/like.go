@@ -10,204 +10,18 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/tarnsql/tarn/catalog/types"
+	"github.com/tarnsql/tarn/internal/likepat"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/vec"
 )
 
-// LIKE is case-sensitive (binary collation): '%' matches any sequence,
-// '_' exactly one character (UTF-8 aware), and the escape character
-// (default backslash; '' disables escaping) makes the next character
-// literal. A constant pattern is compiled once into a matcher with fast
-// paths for exact / prefix / suffix / contains / prefix+suffix; anything
-// else runs a greedy segment matcher (never a regexp).
-
-type likeKind int
-
-const (
-	likeExact likeKind = iota
-	likePrefix
-	likeSuffix
-	likeContains
-	likePrefixSuffix
-	likeAny // '%' alone: every non-NULL string
-	likeGeneral
-)
-
-// likeTok is one element of a pattern segment: a literal run or '_'.
-type likeTok struct {
-	lit []byte // nil: '_'
-}
-
-type likeMatcher struct {
-	kind likeKind
-	a, b []byte
-	segs [][]likeTok // general: segments between '%' (first and last anchored)
-}
-
-// compileLike parses pattern p with escape character esc (-1 = none).
-func compileLikePattern(p string, esc rune) (*likeMatcher, error) {
-	var segs [][]likeTok
-	var cur []likeTok
-	var lit []byte
-	hasUnderscore := false
-	flushLit := func() {
-		if lit != nil {
-			cur = append(cur, likeTok{lit: lit})
-			lit = nil
-		}
-	}
-	for i := 0; i < len(p); {
-		r, size := utf8.DecodeRuneInString(p[i:])
-		switch {
-		case esc >= 0 && r == esc:
-			if i+size >= len(p) {
-				return nil, fmt.Errorf("LIKE pattern %q ends with the escape character", p)
-			}
-			_, s2 := utf8.DecodeRuneInString(p[i+size:])
-			lit = append(lit, p[i+size:i+size+s2]...)
-			i += size + s2
-			continue
-		case r == '%':
-			flushLit()
-			if len(cur) > 0 || len(segs) == 0 {
-				segs = append(segs, cur)
-			}
-			cur = nil
-			i += size
-			continue
-		case r == '_':
-			flushLit()
-			cur = append(cur, likeTok{})
-			hasUnderscore = true
-		default:
-			lit = append(lit, p[i:i+size]...)
-		}
-		i += size
-	}
-	flushLit()
-	segs = append(segs, cur)
-	m := &likeMatcher{}
-	// segs[0] is the part before the first '%' (possibly empty), the last
-	// is the part after the last '%' (possibly empty); middle ones are
-	// non-empty.
-	if !hasUnderscore {
-		lits := make([][]byte, len(segs))
-		for i, s := range segs {
-			for _, t := range s {
-				lits[i] = append(lits[i], t.lit...)
-			}
-			if lits[i] == nil {
-				lits[i] = []byte{}
-			}
-		}
-		switch {
-		case len(segs) == 1:
-			m.kind, m.a = likeExact, lits[0]
-			return m, nil
-		case len(segs) == 2 && len(lits[0]) == 0 && len(lits[1]) == 0:
-			m.kind = likeAny
-			return m, nil
-		case len(segs) == 2 && len(lits[1]) == 0:
-			m.kind, m.a = likePrefix, lits[0]
-			return m, nil
-		case len(segs) == 2 && len(lits[0]) == 0:
-			m.kind, m.a = likeSuffix, lits[1]
-			return m, nil
-		case len(segs) == 2:
-			m.kind, m.a, m.b = likePrefixSuffix, lits[0], lits[1]
-			return m, nil
-		case len(segs) == 3 && len(lits[0]) == 0 && len(lits[2]) == 0:
-			m.kind, m.a = likeContains, lits[1]
-			return m, nil
-		}
-	}
-	m.kind, m.segs = likeGeneral, segs
-	return m, nil
-}
-
-func (m *likeMatcher) match(s []byte) bool {
-	switch m.kind {
-	case likeExact:
-		return string(s) == string(m.a)
-	case likePrefix:
-		return bytes.HasPrefix(s, m.a)
-	case likeSuffix:
-		return bytes.HasSuffix(s, m.a)
-	case likeContains:
-		return bytes.Contains(s, m.a)
-	case likePrefixSuffix:
-		return len(s) >= len(m.a)+len(m.b) && bytes.HasPrefix(s, m.a) && bytes.HasSuffix(s, m.b)
-	case likeAny:
-		return true
-	}
-	return m.matchGeneral(s)
-}
-
-// segAt matches segment seg at s[pos:], returning the end position.
-func segAt(s []byte, pos int, seg []likeTok) (int, bool) {
-	for _, t := range seg {
-		if t.lit == nil {
-			if pos >= len(s) {
-				return 0, false
-			}
-			_, size := utf8.DecodeRune(s[pos:])
-			pos += size
-			continue
-		}
-		if !bytes.HasPrefix(s[pos:], t.lit) {
-			return 0, false
-		}
-		pos += len(t.lit)
-	}
-	return pos, true
-}
-
-func (m *likeMatcher) matchGeneral(s []byte) bool {
-	segs := m.segs
-	pos := 0
-	if len(segs) == 1 { // no '%': whole-string match
-		end, ok := segAt(s, 0, segs[0])
-		return ok && end == len(s)
-	}
-	// first segment anchored at the start
-	end, ok := segAt(s, 0, segs[0])
-	if !ok {
-		return false
-	}
-	pos = end
-	last := len(segs) - 1
-	for _, seg := range segs[1:last] {
-		found := false
-		for p := pos; p <= len(s); p++ {
-			if e, ok := segAt(s, p, seg); ok {
-				pos, found = e, true
-				break
-			}
-			if p < len(s) && s[p] >= utf8.RuneSelf { // step whole characters
-				_, size := utf8.DecodeRune(s[p:])
-				p += size - 1
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	// last segment anchored at the end (empty when the pattern ends in '%')
-	if len(segs[last]) == 0 {
-		return true
-	}
-	for p := pos; p <= len(s); p++ {
-		if e, ok := segAt(s, p, segs[last]); ok && e == len(s) {
-			return true
-		}
-	}
-	return false
-}
+// LIKE matching itself (pattern compilation, fast paths, the segment
+// matcher) is internal/likepat; this file is the kernel around it.
 
 type likeNode struct {
 	arg     operand
 	pat     operand
-	m       *likeMatcher // constant pattern
+	m       *likepat.Matcher // constant pattern
 	esc     rune
 	negated bool
 	mem     memory.Allocator
@@ -252,7 +66,7 @@ func (c *compiler) compileLike(e *expr.Call) (node, error) {
 	}
 	n := &likeNode{arg: arg, pat: pat, esc: esc, negated: e.Fn == "not_like", mem: c.mem, e: e}
 	if pat.cnst != nil && pat.cnst.v != nil {
-		if n.m, err = compileLikePattern(pat.cnst.v.(string), esc); err != nil {
+		if n.m, err = likepat.Compile(pat.cnst.v.(string), esc); err != nil {
 			return nil, fmt.Errorf("%s: %w", e, err)
 		}
 	}
@@ -287,7 +101,7 @@ func (n *likeNode) rows(ctx context.Context, b *vec.Batch, fn func(j int, res bo
 			offs, data := sv.offs, sv.data
 			for j := 0; j < cnt; j++ {
 				if noNulls || ar.valid(j) {
-					fn(j, m.match(data[offs[j]:offs[j+1]]) != neg)
+					fn(j, m.Match(data[offs[j]:offs[j+1]]) != neg)
 				} else {
 					nullRows = append(nullRows, int32(j))
 				}
@@ -296,7 +110,7 @@ func (n *likeNode) rows(ctx context.Context, b *vec.Batch, fn func(j int, res bo
 		}
 		for j, i := range ar.sel[:cnt] {
 			if noNulls || ar.valid(j) {
-				fn(j, m.match(sv.at(int(i))) != neg)
+				fn(j, m.Match(sv.at(int(i))) != neg)
 			} else {
 				nullRows = append(nullRows, int32(j))
 			}
@@ -311,7 +125,7 @@ func (n *likeNode) rows(ctx context.Context, b *vec.Batch, fn func(j int, res bo
 	}
 	pv := newStrView(&pr)
 	var lastPat []byte
-	var lastM *likeMatcher
+	var lastM *likepat.Matcher
 	for j := 0; j < cnt; j++ {
 		if !ar.valid(j) || !pr.valid(j) {
 			nullRows = append(nullRows, int32(j))
@@ -320,11 +134,11 @@ func (n *likeNode) rows(ctx context.Context, b *vec.Batch, fn func(j int, res bo
 		p := pv.at(pr.phys(j))
 		if lastM == nil || !bytes.Equal(p, lastPat) {
 			lastPat = append(lastPat[:0], p...)
-			if lastM, err = compileLikePattern(string(p), n.esc); err != nil {
+			if lastM, err = likepat.Compile(string(p), n.esc); err != nil {
 				return nil, fmt.Errorf("%s: %w", n.e, err)
 			}
 		}
-		fn(j, lastM.match(sv.at(ar.phys(j))) != n.negated)
+		fn(j, lastM.Match(sv.at(ar.phys(j))) != n.negated)
 	}
 	return nullRows, nil
 }
