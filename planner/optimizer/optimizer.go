@@ -32,6 +32,7 @@ var Rules = []Rule{
 	{"pushdown", PushDown},
 	{"join-order", ReorderJoins},
 	{"pushdown", PushDown},
+	{"reduce-aggregates", ReduceAggregates},
 	{"semijoin-pushdown", PushSemiJoins},
 	{"limit", PushLimits},
 	{"prune", Prune},

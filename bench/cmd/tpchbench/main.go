@@ -20,8 +20,10 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tarnsql/tarn/bench"
@@ -38,6 +40,7 @@ func main() {
 
 type timing struct {
 	median  time.Duration
+	cpu     time.Duration // median process CPU time (user + system) per run
 	rows    int64
 	peakMem int64 // engine-reported (tarn)
 	rssGrow int64
@@ -53,6 +56,9 @@ func run() error {
 	threads := flag.Int("threads", 2, "DuckDB threads and tarn slices")
 	gmsSF := flag.Float64("gms-sf", 0.1, "scale factor for the go-mysql-server comparison (Q1, Q3, Q6)")
 	plot := flag.String("png", "", "write a bar plot of per-query tarn/DuckDB ratios to this PNG file")
+	showCPU := flag.Bool("cpu", false, "add a column of the median process CPU time (user + system) per run")
+	explain := flag.Bool("explain", false, "print tarn's EXPLAIN ANALYZE of each query and exit")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of tarn's runs (warm-up and timed) to this file")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -87,7 +93,17 @@ func run() error {
 		if err != nil {
 			return err
 		}
+		if *explain {
+			defer tarn.Close()
+			return explainAll(ctx, tarn, qs)
+		}
+		stop, err := startProfile(*cpuprofile)
+		if err != nil {
+			tarn.Close()
+			return err
+		}
 		results["tarn"] = timeAll(qs, *runs, "tarn", func(q string) (int64, int64, error) { return tarn.Drain(ctx, q) })
+		stop()
 		tarn.Close()
 		order = append(order, "tarn")
 		runtime.GC()
@@ -108,7 +124,7 @@ func run() error {
 	if len(order) > 0 {
 		fmt.Printf("## TPC-H SF %g: median of %d runs (after 1 warm-up); DuckDB threads = tarn slices = %d; GOMAXPROCS %d\n\n",
 			*sf, *runs, *threads, runtime.GOMAXPROCS(0))
-		ratios = printTable(qs, order, results)
+		ratios = printTable(qs, order, results, *showCPU)
 	}
 	if *plot != "" && len(ratios) > 0 {
 		if err := writePlot(*plot, qs, ratios); err != nil {
@@ -122,6 +138,44 @@ func run() error {
 		}
 	}
 	return nil
+}
+
+// explainAll prints tarn's EXPLAIN ANALYZE of every query.
+func explainAll(ctx context.Context, tarn *bench.Tarn, qs []bench.Query) error {
+	for _, q := range qs {
+		res, err := tarn.Query(ctx, "EXPLAIN ANALYZE "+q.SQL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q.Name, err)
+		}
+		fmt.Printf("-- %s\n", q.Name)
+		for _, row := range res.Rows {
+			for _, v := range row {
+				fmt.Println(v)
+			}
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty) and returns the function that stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func progress() func(string, int64, int64) {
@@ -147,11 +201,12 @@ func timeAll(qs []bench.Query, runs int, engine string, f func(string) (rows, pe
 			out[i] = tm
 			continue
 		}
-		var ds []time.Duration
+		var ds, cs []time.Duration
 		for range runs {
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			_, peak, err := f(q.SQL)
 			ds = append(ds, time.Since(start))
+			cs = append(cs, cpuTime()-cpu0)
 			if err != nil {
 				tm.err = err
 				break
@@ -162,19 +217,34 @@ func timeAll(qs []bench.Query, runs int, engine string, f func(string) (rows, pe
 		tm.rssGrow = max(hwm-base, 0)
 		slices.Sort(ds)
 		tm.median = ds[len(ds)/2]
+		slices.Sort(cs)
+		tm.cpu = cs[len(cs)/2]
 		out[i] = tm
 	}
 	fmt.Fprintln(os.Stderr)
 	return out
 }
 
-func printTable(qs []bench.Query, engines []string, res map[string][]timing) []float64 {
+// cpuTime is the CPU time (user + system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func printTable(qs []bench.Query, engines []string, res map[string][]timing, showCPU bool) []float64 {
 	both := slices.Contains(engines, "tarn") && slices.Contains(engines, "duckdb")
 	hdr := "| query |"
 	sep := "|---|"
 	for _, e := range engines {
 		hdr += fmt.Sprintf(" %s (s) | %s rows |", e, e)
 		sep += "---:|---:|"
+		if showCPU {
+			hdr += fmt.Sprintf(" %s cpu (s) |", e)
+			sep += "---:|"
+		}
 	}
 	if both {
 		hdr += " tarn/DuckDB |"
@@ -198,9 +268,15 @@ func printTable(qs []bench.Query, engines []string, res map[string][]timing) []f
 			tm := res[e][i]
 			if tm.err != nil {
 				line += fmt.Sprintf(" error: %s | |", oneLine(tm.err))
+				if showCPU {
+					line += " |"
+				}
 				continue
 			}
 			line += fmt.Sprintf(" %.3f | %d |", tm.median.Seconds(), tm.rows)
+			if showCPU {
+				line += fmt.Sprintf(" %.3f |", tm.cpu.Seconds())
+			}
 		}
 		ratio := math.NaN()
 		if both {
