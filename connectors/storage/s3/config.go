@@ -208,6 +208,8 @@ var propNames = map[string]string{
 	"s3.max-attempts":           "max-attempts",
 	"fs.s3a.attempts.maximum":   "max-attempts",
 	"s3.anonymous":              "anonymous",
+	"s3.read-ahead":             "read-ahead",
+	"fs.s3a.readahead.range":    "read-ahead",
 	"s3.aws-access-key":         "access-key",
 	"fs.s3a.access.key":         "access-key",
 	"s3.aws-secret-key":         "secret-key",
@@ -226,7 +228,7 @@ var ErrSecretInTableProps = errors.New("S3 credentials must not be given as tabl
 
 // ApplyProps overlays properties (s3.endpoint, s3.region,
 // s3.path-style-access, s3.profile, s3.max-connections, s3.max-attempts,
-// s3.anonymous and, when allowSecrets, s3.aws-access-key,
+// s3.read-ahead, s3.anonymous and, when allowSecrets, s3.aws-access-key,
 // s3.aws-secret-key, s3.session-token; fs.s3a.* spellings too) on c.
 // Unrelated properties are ignored. Table properties are applied with
 // allowSecrets=false; engine/connection configuration with true.
@@ -289,6 +291,15 @@ func (c Config) ApplyProps(props map[string]string, allowSecrets bool) (Config, 
 			} else {
 				c.MaxAttempts = n
 			}
+		case "read-ahead":
+			n, err := parseBytes(v)
+			if err != nil {
+				return c, fmt.Errorf("property %s: %q is not a size in bytes (like 4194304, 512K or 4M; 0 turns read-ahead off)", k, v)
+			}
+			c.ReadAhead = n
+			if n == 0 {
+				c.ReadAhead = -1
+			}
 		case "anonymous":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -304,6 +315,29 @@ func (c Config) ApplyProps(props map[string]string, allowSecrets bool) (Config, 
 		}
 	}
 	return c, nil
+}
+
+// parseBytes parses a non-negative size: digits with an optional K, M or
+// G suffix (binary multiples; a trailing B or iB is allowed).
+func parseBytes(v string) (int64, error) {
+	u := strings.ToUpper(strings.TrimSpace(v))
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "B"), "I")
+	mul := int64(1)
+	if n := len(u); n > 0 {
+		switch u[n-1] {
+		case 'K':
+			mul, u = 1<<10, u[:n-1]
+		case 'M':
+			mul, u = 1<<20, u[:n-1]
+		case 'G':
+			mul, u = 1<<30, u[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(u), 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mul {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n * mul, nil
 }
 
 // registry is the process-wide configuration: a default and per-bucket

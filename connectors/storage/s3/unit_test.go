@@ -74,6 +74,12 @@ func TestApplyProps(t *testing.T) {
 		{name: "bad endpoint", props: map[string]string{"s3.endpoint": "minio:9000"}, errHas: "not a URL"},
 		{name: "bad bool", props: map[string]string{"s3.path-style-access": "yes please"}, errHas: "not true or false"},
 		{name: "bad int", props: map[string]string{"s3.max-connections": "-3"}, errHas: "positive integer"},
+		{name: "read-ahead size", props: map[string]string{"s3.read-ahead": "8M"}, check: func(c Config) bool { return c.ReadAhead == 8<<20 }},
+		{name: "read-ahead s3a bytes", props: map[string]string{"fs.s3a.readahead.range": "65536"}, check: func(c Config) bool { return c.ReadAhead == 65536 }},
+		{name: "read-ahead KiB", props: map[string]string{"s3.read-ahead": "512KiB"}, check: func(c Config) bool { return c.ReadAhead == 512<<10 }},
+		{name: "read-ahead off", props: map[string]string{"s3.read-ahead": "0"}, check: func(c Config) bool { return c.ReadAhead < 0 }},
+		{name: "bad read-ahead", props: map[string]string{"s3.read-ahead": "lots"}, errHas: "not a size in bytes"},
+		{name: "negative read-ahead", props: map[string]string{"s3.read-ahead": "-1"}, errHas: "not a size in bytes"},
 		{name: "addressing auto", props: map[string]string{"s3.addressing": "AUTO"}, check: func(c Config) bool { return c.Addressing == "" }},
 	}
 	for _, c := range cases {
