@@ -29,6 +29,7 @@ var Rules = []Rule{
 	{"fold", FoldConstants},
 	{"decorrelate", Decorrelate},
 	{"fold", FoldConstants},
+	{"share-scalar-aggregates", ShareScalarAggregates},
 	{"pushdown", PushDown},
 	{"join-order", ReorderJoins},
 	{"pushdown", PushDown},
