@@ -54,9 +54,6 @@ var eqJSON = testfiles.JSONOptions{
 	Extra:        `"extra": {"a": [1, 2]}`,
 }
 
-// eqGzip is testfiles.Gzip under the name zones_test.go uses.
-var eqGzip = testfiles.Gzip
-
 func eqAvro(t *testing.T, tbl *testfiles.Table, codec ocf.CodecName) []byte {
 	return testfiles.Avro(t, tbl, testfiles.AvroOptions{Codec: codec, BlockLength: 50})
 }

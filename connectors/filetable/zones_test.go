@@ -18,6 +18,7 @@ import (
 	"github.com/tarnsql/tarn/catalog"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/connectors/format/csv"
+	"github.com/tarnsql/tarn/internal/testfiles"
 )
 
 // zoneFixture writes CSV files (id BIGINT, name VARCHAR, v BIGINT) and
@@ -1023,11 +1024,11 @@ func TestZoneBlocksFormats(t *testing.T) {
 		{"regex", "regex", "e.log", []byte(strings.ReplaceAll(string(csvBody), ",", "|")), true,
 			map[string]string{"input.regex": `^(\d+)\|([^|]*)\|(.*)$`}},
 		{"json lines", "json", "e.json", timeJSON(n), true, nil},
-		{"gzip csv", "csv", "e.csv.gz", eqGzip(csvBody), false, nil},
-		{"gzip json", "json", "e.json.gz", eqGzip(timeJSON(n)), false, nil},
+		{"gzip csv", "csv", "e.csv.gz", testfiles.Gzip(csvBody), false, nil},
+		{"gzip json", "json", "e.json.gz", testfiles.Gzip(timeJSON(n)), false, nil},
 		// Compressed by its bytes only: the name allows byte ranges, so it
 		// gets blocks, but the split at offset 0 reads the whole stream.
-		{"gzip csv without extension", "csv", "e.csv", eqGzip(csvBody), true, nil},
+		{"gzip csv without extension", "csv", "e.csv", testfiles.Gzip(csvBody), true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ct, _ := blockFixture(t, tc.format, map[string][]byte{tc.file: tc.body})

@@ -24,7 +24,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	havro "github.com/hamba/avro/v2"
 
 	"github.com/tarnsql/tarn/connectors"
@@ -45,14 +44,14 @@ var _ connectors.Format = (*Format)(nil)
 // Name is "avro".
 func (*Format) Name() string { return "avro" }
 
-// fileHeader reads and parses the header of an open file.
-func fileHeader(path string, f connectors.File) (*header, *havro.RecordSchema, error) {
-	size := f.Size()
+// fileHeader reads and parses the header of an open file. head is the
+// file's first bytes as read (at least the header).
+func fileHeader(path string, f io.ReaderAt, size int64) (h *header, rec *havro.RecordSchema, head []byte, err error) {
 	n := min(size, 64<<10)
 	for {
 		head := make([]byte, n)
 		if _, err := f.ReadAt(head, 0); err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("avro: %s: reading the header: %w (offset 0)", path, err)
+			return nil, nil, nil, fmt.Errorf("avro: %s: reading the header: %w (offset 0)", path, err)
 		}
 		h, err := readHeader(head)
 		if err != nil {
@@ -60,17 +59,17 @@ func fileHeader(path string, f connectors.File) (*header, *havro.RecordSchema, e
 				n = min(size, n*8) // a large schema: read more
 				continue
 			}
-			return nil, nil, fmt.Errorf("avro: %s: corrupt header: %v (offset 0)", path, err)
+			return nil, nil, nil, fmt.Errorf("avro: %s: corrupt header: %v (offset 0)", path, err)
 		}
 		s, err := havro.ParseBytesWithCache(h.schema, "", &havro.SchemaCache{})
 		if err != nil {
-			return nil, nil, fmt.Errorf("avro: %s: invalid schema in the header: %v (offset 0)", path, err)
+			return nil, nil, nil, fmt.Errorf("avro: %s: invalid schema in the header: %v (offset 0)", path, err)
 		}
 		rec, ok := deref(s).(*havro.RecordSchema)
 		if !ok {
-			return nil, nil, fmt.Errorf("avro: %s: the file's schema is a %s, not a record (offset 0)", path, s.Type())
+			return nil, nil, nil, fmt.Errorf("avro: %s: the file's schema is a %s, not a record (offset 0)", path, s.Type())
 		}
-		return h, rec, nil
+		return h, rec, head, nil
 	}
 }
 
@@ -81,7 +80,7 @@ func (*Format) InferSchema(ctx context.Context, fs connectors.FileSystem, file c
 		return nil, fmt.Errorf("avro: %w", err)
 	}
 	defer f.Close()
-	_, rec, err := fileHeader(file.Path, f)
+	_, rec, _, err := fileHeader(file.Path, f, f.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -107,72 +106,61 @@ type fieldOp struct {
 	out int             // output column index
 }
 
+// reader reads one file. The embedded Source holds the file (its reads
+// counted), the batch sizing under the row limit, Emit and Close; the
+// block framing is Avro's own.
 type reader struct {
-	path      string
-	file      connectors.File
-	size      int64
-	req       *connectors.ScanRequest
-	mem       memory.Allocator
-	hdr       *header
-	dec       *decompressor
-	ops       []fieldOp
-	cols      []*textcol.Column
-	missing   []bool // output columns the file lacks
-	schema    *arrow.Schema
-	pos       int64 // file offset of the next block
-	blk       bin   // current block
-	blkAt     int64
-	left      int64 // records left in the block
-	raw       []byte
-	scratch   []byte
-	batchSize int
-	limit     int64
-	done      bool
-	read      int64
-	flushed   int64
+	*textcol.Source
+	size    int64
+	hdr     *header
+	dec     *decompressor
+	ops     []fieldOp
+	cols    []*textcol.Column
+	missing []bool // output columns the file lacks
+	schema  *arrow.Schema
+	head    []byte // the first bytes, read with the header: not read again
+	pos     int64  // file offset of the next block
+	blk     bin    // current block
+	blkAt   int64
+	left    int64 // records left in the block
+	raw     []byte
+	scratch []byte
 }
 
-// Open reads one file.
+// Open reads one file (the split is always the whole file).
 func (*Format) Open(ctx context.Context, fs connectors.FileSystem, split connectors.Split, req *connectors.ScanRequest) (connectors.BatchReader, error) {
-	f, err := fs.Open(ctx, split.File.Path)
+	src, err := textcol.OpenRaw(ctx, fs, split, req, DefaultBatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("avro: %w", err)
 	}
-	r := &reader{path: split.File.Path, file: f, size: f.Size(), req: req, mem: req.Mem, limit: req.Limit, batchSize: req.BatchSize}
-	if r.mem == nil {
-		r.mem = memory.DefaultAllocator
-	}
-	if r.batchSize <= 0 {
-		r.batchSize = DefaultBatchSize
-	}
-	if err := r.plan(); err != nil {
+	r := &reader{Source: src, size: src.File.Size()}
+	if err := r.plan(req); err != nil {
 		r.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *reader) plan() error {
-	h, rec, err := fileHeader(r.path, r.file)
+func (r *reader) plan(req *connectors.ScanRequest) error {
+	h, rec, head, err := fileHeader(r.Path, r.File, r.size)
 	if err != nil {
 		return err
 	}
-	r.hdr, r.pos, r.read = h, int64(h.size), int64(h.size)
+	r.hdr, r.pos, r.head = h, int64(h.size), head
 	if r.dec, err = newDecompressor(h.codec); err != nil {
-		return fmt.Errorf("avro: %s: %v", r.path, err)
+		return fmt.Errorf("avro: %s: %v", r.Path, err)
 	}
-	req := r.req
 	fields := make([]arrow.Field, len(req.Columns))
 	byName := map[string]int{}
 	r.missing = make([]bool, len(req.Columns))
 	for i, ci := range req.Columns {
 		if ci < 0 || ci >= req.Schema.NumFields() {
-			return fmt.Errorf("avro: %s: requested column %d does not exist in the table schema", r.path, ci)
+			return fmt.Errorf("avro: %s: requested column %d does not exist in the table schema", r.Path, ci)
 		}
 		fields[i] = req.Schema.Field(ci)
 		c, err := textcol.New(fields[i])
 		if err != nil {
-			return fmt.Errorf("avro: %s: %v", r.path, err)
+			return fmt.Errorf("avro: %s: %v", r.Path, err)
 		}
 		r.cols = append(r.cols, c)
 		key := strings.ToLower(fields[i].Name)
@@ -194,11 +182,27 @@ func (r *reader) plan() error {
 		}
 		o, err := compile(fl.Type(), c)
 		if err != nil {
-			return fmt.Errorf("avro: %s: field %s: %v", r.path, fl.Name(), err)
+			return fmt.Errorf("avro: %s: field %s: %v", r.Path, fl.Name(), err)
 		}
 		r.ops = append(r.ops, fieldOp{op: o, col: c, out: out})
 	}
 	return nil
+}
+
+// readAt reads the file at off, the part inside the head from there.
+func (r *reader) readAt(p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n := 0
+	if off < int64(len(r.head)) {
+		n = copy(p, r.head[off:])
+		if n == len(p) {
+			return n, nil
+		}
+	}
+	m, err := r.File.ReadAt(p[n:], off+int64(n))
+	return n + m, err
 }
 
 // nextBlock reads the next block; false at the end of the file.
@@ -209,14 +213,14 @@ func (r *reader) nextBlock() (bool, error) {
 		}
 		// Block header: two varints (at most 20 bytes).
 		var hb [20]byte
-		n, err := r.file.ReadAt(hb[:min(int64(len(hb)), r.size-r.pos)], r.pos)
+		n, err := r.readAt(hb[:min(int64(len(hb)), r.size-r.pos)], r.pos)
 		if err != nil && err != io.EOF {
-			return false, fmt.Errorf("avro: %s: %v (offset %d)", r.path, err, r.pos)
+			return false, fmt.Errorf("avro: %s: %v (offset %d)", r.Path, err, r.pos)
 		}
 		h := bin{b: hb[:n]}
 		count, size := h.long(), h.long()
 		if h.err != nil || count < 0 || size < 0 || size > r.size-r.pos-int64(h.p)-16 {
-			return false, fmt.Errorf("avro: %s: corrupt block header (count %d, size %d) (offset %d)", r.path, count, size, r.pos)
+			return false, fmt.Errorf("avro: %s: corrupt block header (count %d, size %d) (offset %d)", r.Path, count, size, r.pos)
 		}
 		at := r.pos
 		dataAt := r.pos + int64(h.p)
@@ -224,24 +228,27 @@ func (r *reader) nextBlock() (bool, error) {
 			r.raw = make([]byte, size+16)
 		}
 		buf := r.raw[:size+16]
-		if _, err := r.file.ReadAt(buf, dataAt); err != nil && err != io.EOF {
-			return false, fmt.Errorf("avro: %s: %v (offset %d)", r.path, err, dataAt)
+		k := copy(buf, hb[h.p:n]) // read with the block header
+		if _, err := r.readAt(buf[k:], dataAt+int64(k)); err != nil && err != io.EOF {
+			return false, fmt.Errorf("avro: %s: %v (offset %d)", r.Path, err, dataAt+int64(k))
 		}
-		r.read += int64(h.p) + size + 16
 		if string(buf[size:]) != string(r.hdr.sync[:]) {
-			return false, fmt.Errorf("avro: %s: block sync marker mismatch: file corrupt (offset %d)", r.path, dataAt+size)
+			return false, fmt.Errorf("avro: %s: block sync marker mismatch: file corrupt (offset %d)", r.Path, dataAt+size)
 		}
 		r.pos = dataAt + size + 16
+		if r.pos >= int64(len(r.head)) {
+			r.head = nil
+		}
 		if count == 0 {
 			continue
 		}
 		if count > size*8+1 && count > 1<<20 {
 			// Records of only nulls take no bytes, but not this many.
-			return false, fmt.Errorf("avro: %s: block declares %d records in %d bytes (offset %d)", r.path, count, size, at)
+			return false, fmt.Errorf("avro: %s: block declares %d records in %d bytes (offset %d)", r.Path, count, size, at)
 		}
 		data, err := r.dec.decode(buf[:size])
 		if err != nil {
-			return false, fmt.Errorf("avro: %s: %s block: %v (offset %d)", r.path, r.hdr.codec, err, at)
+			return false, fmt.Errorf("avro: %s: %s block: %v (offset %d)", r.Path, r.hdr.codec, err, at)
 		}
 		r.blk = bin{b: data}
 		r.blkAt = at
@@ -252,18 +259,12 @@ func (r *reader) nextBlock() (bool, error) {
 
 // Next returns the next batch or io.EOF.
 func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if r.done {
-		return nil, io.EOF
-	}
-	if err := ctx.Err(); err != nil {
+	n, err := r.BatchRows(ctx)
+	if err != nil {
 		return nil, err
 	}
-	n := r.batchSize
-	if r.limit > 0 && int64(n) > r.limit {
-		n = int(r.limit)
-	}
 	for _, c := range r.cols {
-		c.Alloc(r.mem, n)
+		c.Alloc(r.Mem, n)
 	}
 	rows := 0
 	for rows < n {
@@ -271,11 +272,11 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			ok, err := r.nextBlock()
 			if err != nil {
 				r.release()
-				r.done = true
+				r.Done = true
 				return nil, err
 			}
 			if !ok {
-				r.done = true
+				r.Done = true
 				break
 			}
 		}
@@ -283,8 +284,8 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			f.op(&r.blk, f.col, rows, &r.scratch)
 			if r.blk.err != nil {
 				r.release()
-				r.done = true
-				return nil, fmt.Errorf("avro: %s: block at offset %d: %v", r.path, r.blkAt, r.blk.err)
+				r.Done = true
+				return nil, fmt.Errorf("avro: %s: block at offset %d: %v", r.Path, r.blkAt, r.blk.err)
 			}
 		}
 		for i, m := range r.missing {
@@ -296,25 +297,11 @@ func (r *reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		rows++
 		if r.left == 0 && r.blk.p != len(r.blk.b) {
 			r.release()
-			r.done = true
-			return nil, fmt.Errorf("avro: %s: block at offset %d has %d bytes after its records: the schema does not match the data", r.path, r.blkAt, len(r.blk.b)-r.blk.p)
+			r.Done = true
+			return nil, fmt.Errorf("avro: %s: block at offset %d has %d bytes after its records: the schema does not match the data", r.Path, r.blkAt, len(r.blk.b)-r.blk.p)
 		}
 	}
-	if rows == 0 {
-		r.release()
-		r.flush()
-		return nil, io.EOF
-	}
-	cols := make([]arrow.Array, len(r.cols))
-	for i, c := range r.cols {
-		cols[i] = c.Finish(rows)
-	}
-	rec, stop := textcol.Emit(r.schema, cols, rows, &r.limit, r.req.Stats)
-	if stop {
-		r.done = true
-	}
-	r.flush()
-	return rec, nil
+	return textcol.Finish(r.Source, r.schema, r.cols, rows)
 }
 
 func (r *reader) release() {
@@ -323,25 +310,12 @@ func (r *reader) release() {
 	}
 }
 
-func (r *reader) flush() {
-	if st := r.req.Stats; st != nil {
-		st.BytesScanned.Add(r.read - r.flushed)
-	}
-	r.flushed = r.read
-}
-
-// Close releases the file.
+// Close releases the columns, the decompressor and the file.
 func (r *reader) Close() error {
-	r.done = true
 	r.release()
 	if r.dec != nil {
 		r.dec.close()
 		r.dec = nil
 	}
-	if r.file != nil {
-		err := r.file.Close()
-		r.file = nil
-		return err
-	}
-	return nil
+	return r.Source.Close()
 }

@@ -114,6 +114,11 @@ var tableSchema = arrow.NewSchema([]arrow.Field{
 func readAll(t testing.TB, data []byte, cols []int, mem memory.Allocator) ([]string, error) {
 	fs := memfs.New()
 	fi := fs.Put("t/a.avro", data)
+	return read(fs, fi, &connectors.ScanRequest{Schema: tableSchema, Columns: cols, BatchSize: 5, Mem: mem})
+}
+
+// read reads a file's splits: its rows with the values joined by "|".
+func read(fs connectors.FileSystem, fi connectors.FileInfo, req *connectors.ScanRequest) ([]string, error) {
 	f := New()
 	splits, err := f.Splits(context.Background(), fs, fi, nil)
 	if err != nil {
@@ -121,7 +126,7 @@ func readAll(t testing.TB, data []byte, cols []int, mem memory.Allocator) ([]str
 	}
 	var out []string
 	for _, s := range splits {
-		r, err := f.Open(context.Background(), fs, s, &connectors.ScanRequest{Schema: tableSchema, Columns: cols, BatchSize: 5, Mem: mem})
+		r, err := f.Open(context.Background(), fs, s, req)
 		if err != nil {
 			return nil, err
 		}
@@ -240,4 +245,159 @@ func FuzzAvro(f *testing.F) {
 		readAll(t, data, all, mem)
 		mem.AssertSize(t, 0)
 	})
+}
+
+// countingFS counts the calls to ReadAt and the bytes they return.
+type countingFS struct {
+	*memfs.FS
+	calls, bytes int64
+}
+
+type countingFile struct {
+	connectors.File
+	fs *countingFS
+}
+
+func (c *countingFS) Open(ctx context.Context, path string) (connectors.File, error) {
+	f, err := c.FS.Open(ctx, path)
+	return countingFile{f, c}, err // not used on an error
+}
+
+func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.File.ReadAt(p, off)
+	c.fs.calls++
+	c.fs.bytes += int64(n)
+	return n, err
+}
+
+// TestStats checks the rows and bytes counted into the scan stats, and
+// that every byte of the file is read from storage once (the header
+// read's bytes serve the blocks inside it).
+func TestStats(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		recs      int
+		limit     int64
+		wantRows  int64
+		maxCalls  int64 // ReadAt calls at most
+		wholeFile bool  // every byte read, each once
+	}{
+		{"small file", 23, 0, 23, 1, true},
+		{"small file, limit", 23, 3, 3, 1, false},
+		{"large file", 4000, 0, 4000, -1, true},
+		{"large file, limit", 4000, 10, 10, 1, false},
+		{"empty file", 0, 0, 0, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			data := write(t, ocf.Deflate, mkRecs(tc.recs))
+			if tc.recs == 4000 && len(data) <= 64<<10 {
+				t.Fatalf("large file is only %d bytes: it must exceed the 64 KiB header read", len(data))
+			}
+			fs := &countingFS{FS: memfs.New()}
+			fi := fs.Put("t/a.avro", data)
+			var stats connectors.ScanStats
+			out, err := read(fs, fi, &connectors.ScanRequest{
+				Schema: tableSchema, Columns: []int{0, 1}, BatchSize: 100, Limit: tc.limit, Mem: mem, Stats: &stats,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows := int64(len(out)); rows != tc.wantRows || stats.RowsScanned.Load() != tc.wantRows {
+				t.Errorf("rows %d, counted %d, want %d", len(out), stats.RowsScanned.Load(), tc.wantRows)
+			}
+			if got := stats.BytesScanned.Load(); got != fs.bytes {
+				t.Errorf("BytesScanned %d, but %d bytes were read", got, fs.bytes)
+			}
+			if tc.wholeFile && fs.bytes != int64(len(data)) {
+				t.Errorf("%d bytes read from a file of %d", fs.bytes, len(data))
+			}
+			if !tc.wholeFile && fs.bytes > int64(len(data)) {
+				t.Errorf("%d bytes read from a file of %d", fs.bytes, len(data))
+			}
+			if tc.maxCalls > 0 && fs.calls > tc.maxCalls {
+				t.Errorf("%d reads, want at most %d", fs.calls, tc.maxCalls)
+			}
+		})
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	for _, codec := range []ocf.CodecName{ocf.Null, ocf.Deflate} {
+		b.Run(string(codec), func(b *testing.B) {
+			data := write(b, codec, mkRecs(5000))
+			fs := memfs.New()
+			fi := fs.Put("t/a.avro", data)
+			req := &connectors.ScanRequest{Schema: tableSchema, Columns: []int{0, 1, 2, 3, 4, 7, 8}, BatchSize: 1024, Mem: memory.NewGoAllocator()}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := New().Open(context.Background(), fs, connectors.Split{File: fi, Rows: -1}, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				for rec, err := r.Next(ctx); err != io.EOF; rec, err = r.Next(ctx) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					rec.Release()
+				}
+				r.Close()
+			}
+		})
+	}
+}
+
+// TestDecimalScaleUp: a decimal read into a column of a larger scale is
+// multiplied up exactly, and a value that does not fit the column is an
+// error, also where the product would overflow 128 bits.
+func TestDecimalScaleUp(t *testing.T) {
+	const schema = `{"type": "record", "name": "r", "fields": [{"name": "v", "type": {"type": "fixed", "name": "d", "size": 16, "logicalType": "decimal", "precision": 38, "scale": 0}}]}`
+	pow10 := func(k int64) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(k), nil) }
+	for _, tc := range []struct {
+		name string
+		v    *big.Int
+		dt   arrow.DataType
+		want string // the value read (ValueStr), or the error
+	}{
+		{"small", big.NewInt(12345), types.Decimal(38, 2), "12345"},
+		{"negative", big.NewInt(-7), types.Decimal(10, 3), "-7"},
+		{"zero into scale 38", big.NewInt(0), types.Decimal(38, 38), "0"},
+		{"largest that fits", new(big.Int).Sub(pow10(36), big.NewInt(1)), types.Decimal(38, 2), "999999999999999999999999999999999999"},
+		{"too many digits", pow10(36), types.Decimal(38, 2), "does not fit DECIMAL(38,2)"},
+		{"product overflows", new(big.Int).Neg(pow10(37)), types.Decimal(38, 2), "does not fit DECIMAL(38,2)"},
+		{"into scale 38", big.NewInt(1), types.Decimal(38, 38), "does not fit DECIMAL(38,38)"},
+		{"too wide for decimal64", pow10(8), types.Decimal(10, 2), "does not fit DECIMAL(10,2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			var buf bytes.Buffer
+			enc, err := ocf.NewEncoder(schema, &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := enc.Encode(map[string]any{"v": new(big.Rat).SetInt(tc.v)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := enc.Close(); err != nil {
+				t.Fatal(err)
+			}
+			fs := memfs.New()
+			fi := fs.Put("t/a.avro", buf.Bytes())
+			req := &connectors.ScanRequest{Schema: arrow.NewSchema([]arrow.Field{{Name: "v", Type: tc.dt, Nullable: true}}, nil), Columns: []int{0}, Mem: mem}
+			got, err := read(fs, fi, req)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("read %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -258,15 +258,21 @@ func decimalOp(scale int32, size int, c *textcol.Column) (op, error) {
 			c.SetFloat64(row, n.ToFloat64(scale))
 		default:
 			to := c.Scale()
-			var err error
 			if to != scale {
 				if to < scale {
 					r.fail("decimal scale %d does not fit %s", scale, types.SQLName(c.DT))
 					return
 				}
-				n = n.IncreaseScaleBy(to - scale)
+				// n·10^up stays in 128 bits when n has at most 38-up
+				// digits; SetDec128 checks the column's precision.
+				up := to - scale
+				if n != (decimal128.Num{}) && (up >= 38 || !n.FitsInPrecision(38-up)) {
+					r.fail("decimal %s does not fit %s", n.ToString(scale), types.SQLName(c.DT))
+					return
+				}
+				n = n.Mul(decimal128.GetScaleMultiplier(int(up)))
 			}
-			if err == nil && !c.SetDec128(row, n) {
+			if !c.SetDec128(row, n) {
 				r.fail("decimal %s does not fit %s", n.ToString(to), types.SQLName(c.DT))
 			}
 		}

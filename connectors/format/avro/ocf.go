@@ -141,9 +141,13 @@ func readHeader(head []byte) (*header, error) {
 }
 
 // decompressor decodes blocks of one codec.
+// decompressor decodes the blocks of one file, reusing its decoders and
+// its output buffer (a block's data is used up before the next is read).
 type decompressor struct {
 	codec string
 	zstd  *zstd.Decoder
+	flate io.ReadCloser // reset for each block
+	src   bytes.Reader
 	out   []byte
 }
 
@@ -167,6 +171,9 @@ func (d *decompressor) close() {
 	if d.zstd != nil {
 		d.zstd.Close()
 	}
+	if d.flate != nil {
+		d.flate.Close()
+	}
 }
 
 func (d *decompressor) decode(b []byte) ([]byte, error) {
@@ -174,9 +181,16 @@ func (d *decompressor) decode(b []byte) ([]byte, error) {
 	case "null", "":
 		return b, nil
 	case "deflate":
-		return readAllLimited(flate.NewReader(bytes.NewReader(b)), d.out[:0])
+		d.src.Reset(b)
+		if d.flate == nil {
+			d.flate = flate.NewReader(&d.src)
+		} else if err := d.flate.(flate.Resetter).Reset(&d.src, nil); err != nil {
+			return nil, err
+		}
+		return d.readAll(d.flate)
 	case "bzip2":
-		return readAllLimited(bzip2.NewReader(bytes.NewReader(b)), d.out[:0])
+		d.src.Reset(b)
+		return d.readAll(bzip2.NewReader(&d.src))
 	case "snappy":
 		if len(b) < 4 {
 			return nil, fmt.Errorf("snappy block too short")
@@ -205,15 +219,24 @@ func (d *decompressor) decode(b []byte) ([]byte, error) {
 	}
 }
 
-func readAllLimited(r io.Reader, dst []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Write(dst)
-	n, err := io.Copy(&buf, io.LimitReader(r, maxBlock+1))
-	if err != nil {
-		return nil, err
+// readAll reads a decompressed block into the output buffer.
+func (d *decompressor) readAll(r io.Reader) ([]byte, error) {
+	out := d.out[:0]
+	for {
+		if len(out) == cap(out) {
+			out = append(out, 0)[:len(out)] // grow
+		}
+		n, err := r.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if len(out) > maxBlock {
+			return nil, fmt.Errorf("block decompresses to more than %d bytes", maxBlock)
+		}
+		if err == io.EOF {
+			d.out = out
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > maxBlock {
-		return nil, fmt.Errorf("block decompresses to more than %d bytes", maxBlock)
-	}
-	return buf.Bytes(), nil
 }
