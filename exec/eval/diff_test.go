@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/tarnsql/tarn/internal/likepat"
 	"github.com/tarnsql/tarn/planner/expr"
 	"github.com/tarnsql/tarn/vec"
 )
@@ -141,7 +141,7 @@ func refEval(e expr.Expr, row []any) (any, error) {
 				return a.Int64(), nil
 			}
 		case "like":
-			re := likeToRegexp(args[1].(string))
+			re := likepat.Regexp(args[1].(string))
 			return re.MatchString(args[0].(string)), nil
 		}
 	}
@@ -174,28 +174,6 @@ func refCmp(a, b any) int {
 		return refCmp(int64(b2i(x)), int64(b2i(b.(bool))))
 	}
 	panic(fmt.Sprintf("refCmp %T", a))
-}
-
-func likeToRegexp(p string) *regexp.Regexp {
-	var sb strings.Builder
-	sb.WriteString("(?s)^")
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '\\':
-			if i+1 < len(p) {
-				i++
-				sb.WriteString(regexp.QuoteMeta(string(p[i])))
-			}
-		case '%':
-			sb.WriteString(".*")
-		case '_':
-			sb.WriteString(".")
-		default:
-			sb.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	sb.WriteString("$")
-	return regexp.MustCompile(sb.String())
 }
 
 // Random expression generation over the columns:

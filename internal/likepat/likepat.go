@@ -6,6 +6,8 @@ package likepat
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -241,4 +243,30 @@ func (m *Matcher) findSeg(s []byte, pos, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Regexp translates pattern p (backslash escape) into an equivalent
+// regular expression: the reference semantics the matcher is tested
+// against ('%' any sequence, '_' one character, both UTF-8 aware).
+func Regexp(p string) *regexp.Regexp {
+	var sb strings.Builder
+	sb.WriteString("(?s)^")
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		switch c := rs[i]; c {
+		case '\\':
+			if i+1 < len(rs) {
+				i++
+				sb.WriteString(regexp.QuoteMeta(string(rs[i])))
+			}
+		case '%':
+			sb.WriteString(".*")
+		case '_':
+			sb.WriteString(".")
+		default:
+			sb.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	sb.WriteString("$")
+	return regexp.MustCompile(sb.String())
 }

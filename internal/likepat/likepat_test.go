@@ -2,7 +2,6 @@ package likepat
 
 import (
 	"math/rand"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,33 +29,9 @@ func TestLikeMatcherRandom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := likeToRegexpUTF8(p.String()).MatchString(s.String())
+		want := Regexp(p.String()).MatchString(s.String())
 		if got := m.Match([]byte(s.String())); got != want {
 			t.Fatalf("%q LIKE %q: got %v want %v (kind %d)", s.String(), p.String(), got, want, m.kind)
 		}
 	}
-}
-
-// likeToRegexpUTF8 is likeToRegexp with rune-aware escapes.
-func likeToRegexpUTF8(p string) *regexp.Regexp {
-	var sb strings.Builder
-	sb.WriteString("(?s)^")
-	rs := []rune(p)
-	for i := 0; i < len(rs); i++ {
-		switch c := rs[i]; c {
-		case '\\':
-			if i+1 < len(rs) {
-				i++
-				sb.WriteString(regexp.QuoteMeta(string(rs[i])))
-			}
-		case '%':
-			sb.WriteString(".*")
-		case '_':
-			sb.WriteString(".")
-		default:
-			sb.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	sb.WriteString("$")
-	return regexp.MustCompile(sb.String())
 }
