@@ -13,13 +13,12 @@ import (
 // reduceFixture: a large table l(key, val) grouped by key, and a small
 // filtered table p(pk, attr).
 type reduceFixture struct {
-	meta      *logical.Meta
-	l, p      *logical.Scan
-	key, val  logical.Col
-	pk, attr  logical.Col
-	agg       *logical.Aggregate
-	avg       logical.Col
-	groupsNDV float64
+	meta     *logical.Meta
+	l, p     *logical.Scan
+	key, val logical.Col
+	pk, attr logical.Col
+	agg      *logical.Aggregate
+	avg      logical.Col
 }
 
 func newReduceFixture(pRows float64, filterP bool) *reduceFixture {
