@@ -2,9 +2,7 @@ package parquet
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +17,6 @@ import (
 	"github.com/tarnsql/tarn/catalog/types"
 	"github.com/tarnsql/tarn/connectors"
 	"github.com/tarnsql/tarn/connectors/format/internal/colbuf"
-	"github.com/tarnsql/tarn/connectors/storage/local"
 )
 
 func TestGatherStrings(t *testing.T) {
@@ -154,58 +151,6 @@ func TestReadDictStrings(t *testing.T) {
 			}
 		})
 	}
-}
-
-// BenchmarkScanDictStrings reads a dictionary-encoded, non-NULL string
-// column (as TPC-H's l_shipmode) of 1M rows.
-func BenchmarkScanDictStrings(b *testing.B) {
-	const n = 1 << 20
-	modes := dictModes()
-	rows := make([]dictRow, n)
-	for i := range rows {
-		rows[i] = dictRow{Mode: modes[(i*7+i/3)%len(modes)]}
-	}
-	var buf bytes.Buffer
-	w := pq.NewGenericWriter[dictRow](&buf, pq.MaxRowsPerRowGroup(128<<10))
-	if _, err := w.Write(rows); err != nil {
-		b.Fatal(err)
-	}
-	w.Close()
-	path := filepath.Join(b.TempDir(), "dict.parquet")
-	os.WriteFile(path, buf.Bytes(), 0o644)
-	ctx := context.Background()
-	fs := local.New()
-	fi, _ := fs.Stat(ctx, path)
-	f := New()
-	splits, _ := f.Splits(ctx, fs, fi, nil)
-	b.SetBytes(n)
-	b.ResetTimer()
-	cpu0 := processCPU()
-	for it := 0; it < b.N; it++ {
-		total := 0
-		for _, s := range splits {
-			r, err := f.Open(ctx, fs, s, &connectors.ScanRequest{Schema: dictSchema, Columns: []int{0}, BatchSize: 8192, Mem: memory.DefaultAllocator})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for {
-				rec, err := r.Next(ctx)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				total += int(rec.NumRows())
-				rec.Release()
-			}
-			r.Close()
-		}
-		if total != n {
-			b.Fatalf("%d rows", total)
-		}
-	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // processCPU is the process's user+system CPU time in nanoseconds: on a
