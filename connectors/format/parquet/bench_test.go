@@ -54,28 +54,36 @@ func BenchmarkScan4Cols(b *testing.B) {
 	b.SetBytes(n * (4 + 8 + 8 + 4))
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
-		total := 0
-		for _, s := range splits {
-			r, err := f.Open(ctx, fs, s, &connectors.ScanRequest{Schema: schema, Columns: []int{0, 1, 2, 3}, BatchSize: 8192, Mem: memory.DefaultAllocator})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for {
-				rec, err := r.Next(ctx)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				total += int(rec.NumRows())
-				rec.Release()
-			}
-			r.Close()
-		}
+		total := scanRows(b, f, fs, splits, &connectors.ScanRequest{Schema: schema, Columns: []int{0, 1, 2, 3}, BatchSize: 8192, Mem: memory.DefaultAllocator})
 		if total != n {
 			b.Fatalf("%d rows", total)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+}
+
+// scanRows reads every split with req and returns the rows read (a
+// benchmark's inner loop; any error fails b).
+func scanRows(b *testing.B, f *Format, fs connectors.FileSystem, splits []connectors.Split, req *connectors.ScanRequest) int {
+	ctx := context.Background()
+	total := 0
+	for _, s := range splits {
+		r, err := f.Open(ctx, fs, s, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rec, err := r.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += int(rec.NumRows())
+			rec.Release()
+		}
+		r.Close()
+	}
+	return total
 }

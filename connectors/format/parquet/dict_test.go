@@ -182,25 +182,7 @@ func BenchmarkScanDictOutput(b *testing.B) {
 			b.ResetTimer()
 			cpu0 := processCPU()
 			for it := 0; it < b.N; it++ {
-				total := 0
-				for _, s := range splits {
-					r, err := f.Open(ctx, fs, s, req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						rec, err := r.Next(ctx)
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-						total += int(rec.NumRows())
-						rec.Release()
-					}
-					r.Close()
-				}
+				total := scanRows(b, f, fs, splits, req)
 				if total != n {
 					b.Fatalf("%d rows", total)
 				}

@@ -744,25 +744,7 @@ func BenchmarkReadNested(b *testing.B) {
 	}{{"list_int64", 0}, {"struct_int64_string", 1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
-				total := 0
-				for _, s := range splits {
-					r, err := f.Open(ctx, fs, s, &connectors.ScanRequest{Schema: schema, Columns: []int{bc.col}, BatchSize: 1024, Mem: memory.DefaultAllocator})
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						rec, err := r.Next(ctx)
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-						total += int(rec.NumRows())
-						rec.Release()
-					}
-					r.Close()
-				}
+				total := scanRows(b, f, fs, splits, &connectors.ScanRequest{Schema: schema, Columns: []int{bc.col}, BatchSize: 1024, Mem: memory.DefaultAllocator})
 				if total != n {
 					b.Fatalf("%d rows", total)
 				}
