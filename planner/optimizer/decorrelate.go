@@ -186,16 +186,7 @@ func scalarByKeys(c *Ctx, ap *logical.Apply, outer map[int]bool) (logical.Node, 
 	renamed := *top
 	renamed.Out = []logical.Col{{ID: ap.Out.ID, Name: ap.Out.Name, T: ap.Out.T}}
 	// Project* over Aggregate(no keys) over correlated input.
-	var projs []*logical.Project
-	var cur logical.Node = &renamed
-	for {
-		p, ok := cur.(*logical.Project)
-		if !ok {
-			break
-		}
-		projs = append(projs, p)
-		cur = p.Input
-	}
+	projs, cur := peelProjects(&renamed)
 	agg, ok := cur.(*logical.Aggregate)
 	if !ok || len(agg.Keys) != 0 {
 		// A lookup (no aggregate): group the subquery by its correlation

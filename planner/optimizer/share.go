@@ -64,16 +64,7 @@ func ShareScalarAggregates(_ *Ctx, n logical.Node) (logical.Node, bool, error) {
 // shareSide tries the rewrite with the scalar aggregate on side sub and
 // the relation containing its input on side outer.
 func (st *Stats) shareSide(j *logical.Join, outer, sub logical.Node) logical.Node {
-	var projs []*logical.Project // top-down
-	cur := sub
-	for {
-		p, ok := cur.(*logical.Project)
-		if !ok {
-			break
-		}
-		projs = append(projs, p)
-		cur = p.Input
-	}
+	projs, cur := peelProjects(sub)
 	agg, ok := cur.(*logical.Aggregate)
 	if !ok || len(agg.Keys) != 0 || len(agg.Aggs) == 0 {
 		return nil
@@ -367,4 +358,18 @@ func sameTree(a, b logical.Node, m map[int]int) bool {
 		return ok && x.Limit == y.Limit && x.Offset == y.Offset
 	}
 	return false
+}
+
+// peelProjects returns the Projects stacked on top of n (outermost first)
+// and the node below them.
+func peelProjects(n logical.Node) ([]*logical.Project, logical.Node) {
+	var projs []*logical.Project
+	for {
+		p, ok := n.(*logical.Project)
+		if !ok {
+			return projs, n
+		}
+		projs = append(projs, p)
+		n = p.Input
+	}
 }
