@@ -24,9 +24,8 @@ import (
 // seqAhead is a file's read-ahead state.
 type seqAhead struct {
 	mu   sync.Mutex
-	end  int64     // where the last ReadAt ended (-1: none yet)
+	end  int64     // where the last ReadAt ended (-1: none yet; set by Open)
 	wins []*window // fetched or in flight, in file order, contiguous
-	init bool
 }
 
 // window is a byte range fetched in the background.
@@ -54,9 +53,6 @@ func (f *file) readSeq(ctx context.Context, buf []byte, off int64) error {
 	}
 	s := &f.seq
 	s.mu.Lock()
-	if !s.init {
-		s.end, s.init = -1, true
-	}
 	sequential := off == s.end
 	s.end = off + n
 	var w *window

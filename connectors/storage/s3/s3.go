@@ -318,7 +318,7 @@ func (fs *FS) Open(ctx context.Context, p string) (connectors.File, error) {
 			return nil, fs.objectError(ctx, "open", u, err)
 		}
 	}
-	return &file{fs: fs, ctx: ctx, u: u, url: p, size: e.size, etag: e.etag}, nil
+	return &file{fs: fs, ctx: ctx, u: u, url: p, size: e.size, etag: e.etag, seq: seqAhead{end: -1}}, nil
 }
 
 // isPrefix reports whether objects exist below u's key + "/".
